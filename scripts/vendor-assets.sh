@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Copy the front-end packages installed by npm into the app's static folder (served by the app,
+# never from a CDN). Run after `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=src/zhifa/web/static/vendor
+mkdir -p "$dest/leaflet/images"
+cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx.min.js"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$dest/leaflet/"
+cp node_modules/leaflet/dist/images/*.png "$dest/leaflet/images/"

@@ -1,0 +1,55 @@
+"""The application factory: settings, database, routers, static files and the error handler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from zhifa import __version__
+from zhifa.config import Settings, get_settings
+from zhifa.db import Database
+from zhifa.web import errors
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.prepare_data_dir()
+    database = db or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if db is None:
+            database.dispose()
+
+    app = FastAPI(
+        title="zhifa 执法",
+        version=__version__,
+        description="综合行政执法智慧服务平台 — law-enforcement platform",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = database
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from zhifa.org import endpoints as org_endpoints
+    from zhifa.org import pages as org_pages
+    from zhifa.org.accounts import endpoints as account_endpoints
+    from zhifa.org.accounts import pages as account_pages
+    from zhifa.web import health, home
+
+    for module in (health, account_endpoints, account_pages, org_endpoints, org_pages, home):
+        app.include_router(module.router)

@@ -1,0 +1,69 @@
+"""Settings, read from the environment (prefix ``ZHIFA_``) and ``.env``.
+
+Invariants: the secret key is never committed. When ``ZHIFA_SECRET_KEY`` is not set, a random key is
+generated once into ``<data_dir>/secret_key`` (mode 0600) and reused afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHIFA_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./var/zhifa.db"
+    data_dir: Path = Path("var")
+    secret_key: SecretStr | None = None
+    time_zone: str = "Asia/Shanghai"
+    # Empty: the map draws on a plain background (isolated government networks have no tiles).
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
+    default_locale: str = "zh_CN"
+    # Secure cookies are sent by browsers over https and to localhost / 127.0.0.1.
+    cookie_secure: bool = True
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    # Per client address: failed logins allowed inside the window before throttling.
+    login_ip_max_failures: int = Field(default=20, ge=1)
+    login_ip_window_minutes: int = Field(default=10, ge=1)
+    password_min_length: int = Field(default=10, ge=8)
+    api_token_days: int = Field(default=90, ge=1, le=3650)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def secret(self) -> str:
+        """The application secret, generated on first use when not configured."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def prepare_data_dir(self) -> None:
+        """Create ./var and the blob store; make sure the secret exists."""
+        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        self.secret()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,66 @@
+"""The ledger: every state change and security event, recorded as an append-only event.
+
+Invariant: ``record`` adds the event to the caller's session, so it lands in the same transaction as
+the change it describes, or not at all. ``record_detached`` is for events that must survive the
+refusal they describe (a failed login, a permission denial): it commits in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from zhifa.db import Database
+from zhifa.models.ledger import LedgerEvent
+
+
+class Subject(Protocol):
+    __tablename__: str
+    id: Any
+
+
+def _subject_key(subject: Subject | tuple[str, str | int]) -> tuple[str, str]:
+    if isinstance(subject, tuple):
+        return subject[0], str(subject[1])
+    return subject.__tablename__, str(subject.id)
+
+
+def record(
+    session: Session,
+    kind: str,
+    subject: Subject | tuple[str, str | int],
+    payload: dict[str, Any],
+    *,
+    actor_id: int | None,
+    district_code: str | None,
+) -> LedgerEvent:
+    """Append one event to ``session``; the caller's transaction decides whether it lands."""
+    if not isinstance(subject, tuple) and subject.id is None:
+        session.flush()
+    subject_type, subject_id = _subject_key(subject)
+    event = LedgerEvent(
+        kind=kind,
+        district_code=district_code,
+        actor_id=actor_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        payload=payload,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def record_detached(
+    db: Database,
+    kind: str,
+    subject: tuple[str, str | int],
+    payload: dict[str, Any],
+    *,
+    actor_id: int | None,
+    district_code: str | None,
+) -> None:
+    """Record an event in its own transaction (it must outlive the request's rollback)."""
+    with db.unit_of_work() as session:
+        record(session, kind, subject, payload, actor_id=actor_id, district_code=district_code)

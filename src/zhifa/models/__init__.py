@@ -1,0 +1,23 @@
+"""ORM models: one file per aggregate, all on one metadata (``Base.metadata``).
+
+Every tenant-scoped table carries ``district_code`` (GB/T 2260). Relationships are ``lazy="raise"``:
+load what you need explicitly in the repository.
+"""
+
+from zhifa.models.base import Base
+from zhifa.models.ledger import LedgerEvent
+from zhifa.models.org import Department, District, Grid, Officer, Unit
+from zhifa.models.security import ApiToken, LoginAttempt, WebSession
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Department",
+    "District",
+    "Grid",
+    "LedgerEvent",
+    "LoginAttempt",
+    "Officer",
+    "Unit",
+    "WebSession",
+]

@@ -1,0 +1,102 @@
+"""Roles, data-scope levels and the permissions each role holds.
+
+A permission says what an actor may do; the data scope says on which rows. Both are checked: the
+permission by the route's dependency, the scope by the repository.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    SQUAD_LEADER = "squad_leader"
+    DISPATCHER = "dispatcher"
+    LEGAL_REVIEWER = "legal_reviewer"
+    LEADER = "leader"
+    CATALOG_ADMIN = "catalog_admin"
+    AUDITOR = "auditor"
+    SYSTEM_ADMIN = "system_admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.OFFICER: "Field officer",
+    Role.SQUAD_LEADER: "Squad leader",
+    Role.DISPATCHER: "Dispatcher",
+    Role.LEGAL_REVIEWER: "Legal reviewer",
+    Role.LEADER: "Bureau leader",
+    Role.CATALOG_ADMIN: "Catalog admin",
+    Role.AUDITOR: "Auditor",
+    Role.SYSTEM_ADMIN: "System admin",
+}
+
+
+class ScopeLevel(StrEnum):
+    SQUAD = "squad"
+    BRIGADE = "brigade"
+    DISTRICT = "district"
+    CITY = "city"
+
+    @property
+    def label(self) -> str:
+        return {
+            "squad": "Own squad",
+            "brigade": "Own brigade",
+            "district": "Whole district",
+            "city": "Whole city",
+        }[self.value]
+
+
+class Permission(StrEnum):
+    ORG_READ = "org:read"
+    ORG_MANAGE = "org:manage"
+    DISTRICTS_MANAGE = "districts:manage"
+    TOKENS_OWN = "tokens:own"
+    TOKENS_MANAGE = "tokens:manage"
+    AUDIT_READ = "audit:read"
+
+
+_EVERYONE = {Permission.ORG_READ, Permission.TOKENS_OWN}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OFFICER: frozenset(_EVERYONE),
+    Role.SQUAD_LEADER: frozenset(_EVERYONE),
+    Role.DISPATCHER: frozenset(_EVERYONE),
+    Role.LEGAL_REVIEWER: frozenset(_EVERYONE),
+    Role.LEADER: frozenset(_EVERYONE | {Permission.AUDIT_READ}),
+    Role.CATALOG_ADMIN: frozenset(_EVERYONE),
+    Role.AUDITOR: frozenset(_EVERYONE | {Permission.AUDIT_READ}),
+    Role.SYSTEM_ADMIN: frozenset(
+        _EVERYONE
+        | {
+            Permission.ORG_MANAGE,
+            Permission.DISTRICTS_MANAGE,
+            Permission.TOKENS_MANAGE,
+            Permission.AUDIT_READ,
+        }
+    ),
+}
+
+# The widest scope a role is usually given; accounts may be narrower.
+DEFAULT_SCOPE: dict[Role, ScopeLevel] = {
+    Role.OFFICER: ScopeLevel.SQUAD,
+    Role.SQUAD_LEADER: ScopeLevel.SQUAD,
+    Role.DISPATCHER: ScopeLevel.DISTRICT,
+    Role.LEGAL_REVIEWER: ScopeLevel.DISTRICT,
+    Role.LEADER: ScopeLevel.DISTRICT,
+    Role.CATALOG_ADMIN: ScopeLevel.DISTRICT,
+    Role.AUDITOR: ScopeLevel.DISTRICT,
+    Role.SYSTEM_ADMIN: ScopeLevel.DISTRICT,
+}
+
+
+def permissions_for(roles: frozenset[Role]) -> frozenset[Permission]:
+    result: set[Permission] = set()
+    for role in roles:
+        result |= ROLE_PERMISSIONS[role]
+    return frozenset(result)

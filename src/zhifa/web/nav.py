@@ -1,0 +1,32 @@
+"""Navigation by role: which menu entries an actor sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zhifa.org.actor import Actor
+from zhifa.org.roles import Permission
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    permission: Permission | None = None
+
+
+NAV_ITEMS = (
+    NavItem("Home", "/"),
+    NavItem("Units", "/admin/units", Permission.ORG_READ),
+    NavItem("Officers", "/admin/officers", Permission.ORG_READ),
+    NavItem("Grids", "/admin/grids", Permission.ORG_READ),
+    NavItem("Departments", "/admin/departments", Permission.ORG_READ),
+    NavItem("Districts", "/admin/districts", Permission.DISTRICTS_MANAGE),
+    NavItem("My account", "/account"),
+)
+
+
+def nav_for(actor: Actor | None) -> list[NavItem]:
+    if actor is None:
+        return []
+    return [item for item in NAV_ITEMS if item.permission is None or actor.can(item.permission)]
