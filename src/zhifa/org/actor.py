@@ -22,6 +22,9 @@ class Actor:
     via: Literal["session", "token", "system"]
     csrf_token: str | None = None
     locale: str = ""
+    district_name: str = ""
+    # Demo and test districts carry fictional data: every page says so.
+    district_fictional: bool = False
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from zhifa.errors import NotAuthenticated
 from zhifa.kit.clock import utcnow
-from zhifa.models.org import Officer, OfficerStatus, Unit
+from zhifa.models.org import District, Officer, OfficerStatus, Unit
 from zhifa.models.security import ApiToken, WebSession
 from zhifa.org.actor import Actor
 from zhifa.org.roles import Permission, Role, ScopeLevel, permissions_for
@@ -51,6 +51,7 @@ def actor_for(
     scope = build_scope(
         session, level=ScopeLevel(officer.scope), district_code=officer.district_code, unit=unit
     )
+    district = session.get(District, officer.district_code)
     return Actor(
         officer_id=officer.id,
         username=officer.username,
@@ -63,6 +64,8 @@ def actor_for(
         via=via,  # type: ignore[arg-type]
         csrf_token=csrf_token,
         locale=officer.locale,
+        district_name=district.name if district is not None else "",
+        district_fictional=bool(district is not None and district.fictional),
     )
 
 
