@@ -13,6 +13,8 @@ from zhifa.org.accounts.passwords import hash_password
 from zhifa.org.credentials import TOKEN_PREFIX, digest, new_secret
 from zhifa.org.roles import DEFAULT_SCOPE, Permission, Role
 
+__all__ = ["PASSWORD", "Role", "bearer", "department", "district", "officer", "unit"]
+
 PASSWORD = "Zhifa-Test-2026"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from zhifa.db import Database
@@ -17,13 +18,16 @@ from zhifa.models.ledger import LedgerEvent
 
 class Subject(Protocol):
     __tablename__: str
-    id: Any
 
 
-def _subject_key(subject: Subject | tuple[str, str | int]) -> tuple[str, str]:
+def _subject_key(session: Session, subject: Subject | tuple[str, str | int]) -> tuple[str, str]:
+    """(table name, primary key) of a model instance, flushing first if it has no key yet."""
     if isinstance(subject, tuple):
         return subject[0], str(subject[1])
-    return subject.__tablename__, str(subject.id)
+    if inspect(subject).identity is None:
+        session.flush()
+    identity = inspect(subject).identity or ()
+    return subject.__tablename__, "/".join(str(part) for part in identity)
 
 
 def record(
@@ -36,9 +40,7 @@ def record(
     district_code: str | None,
 ) -> LedgerEvent:
     """Append one event to ``session``; the caller's transaction decides whether it lands."""
-    if not isinstance(subject, tuple) and subject.id is None:
-        session.flush()
-    subject_type, subject_id = _subject_key(subject)
+    subject_type, subject_id = _subject_key(session, subject)
     event = LedgerEvent(
         kind=kind,
         district_code=district_code,

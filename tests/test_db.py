@@ -1,0 +1,36 @@
+"""The unit of work and the SQLite settings the design promises."""
+
+import pytest
+from sqlalchemy import func, select, text
+
+from zhifa.db import Database
+from zhifa.models.org import District
+
+
+def _count_districts(db: Database) -> int:
+    with db.sessionmaker() as s:
+        return s.scalar(select(func.count()).select_from(District)) or 0
+
+
+class TestUnitOfWork:
+    def test_commits_when_the_work_succeeds(self, db: Database) -> None:
+        with db.unit_of_work() as session:
+            session.add(District(code="510184", name="崇州", city_code="510100"))
+        assert _count_districts(db) == 1
+
+    def test_rolls_everything_back_when_the_work_raises(self, db: Database) -> None:
+        with pytest.raises(RuntimeError), db.unit_of_work() as session:
+            session.add(District(code="510184", name="崇州", city_code="510100"))
+            session.flush()
+            raise RuntimeError("boom")
+        assert _count_districts(db) == 0
+
+
+class TestSqlitePragmas:
+    def test_wal_busy_timeout_and_foreign_keys_are_on(self, db: Database) -> None:
+        if not db.is_sqlite:
+            pytest.skip("SQLite pragmas only")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
