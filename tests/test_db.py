@@ -12,6 +12,13 @@ def _count_districts(db: Database) -> int:
         return s.scalar(select(func.count()).select_from(District)) or 0
 
 
+def _add_district_then_fail(db: Database) -> None:
+    with db.unit_of_work() as session:
+        session.add(District(code="510184", name="崇州", city_code="510100"))
+        session.flush()
+        raise RuntimeError("boom")
+
+
 class TestUnitOfWork:
     def test_commits_when_the_work_succeeds(self, db: Database) -> None:
         with db.unit_of_work() as session:
@@ -19,10 +26,8 @@ class TestUnitOfWork:
         assert _count_districts(db) == 1
 
     def test_rolls_everything_back_when_the_work_raises(self, db: Database) -> None:
-        with pytest.raises(RuntimeError), db.unit_of_work() as session:
-            session.add(District(code="510184", name="崇州", city_code="510100"))
-            session.flush()
-            raise RuntimeError("boom")
+        with pytest.raises(RuntimeError):
+            _add_district_then_fail(db)
         assert _count_districts(db) == 0
 
 
