@@ -8,3 +8,6 @@ mkdir -p "$dest/leaflet/images"
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx.min.js"
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$dest/leaflet/"
 cp node_modules/leaflet/dist/images/*.png "$dest/leaflet/images/"
+mkdir -p "$dest/swagger-ui"
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+  node_modules/swagger-ui-dist/favicon-32x32.png "$dest/swagger-ui/"

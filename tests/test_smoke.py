@@ -11,4 +11,13 @@ def test_unknown_api_path_answers_json_404(client: TestClient) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
-    assert "不存在" in response.json()["error"]["message"] or response.json()["error"]["message"]
+    assert response.json()["error"]["message"] == "页面或记录不存在，或不在您的数据权限范围内。"
+
+
+def test_api_docs_load_swagger_ui_from_our_own_static_files(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/api/v1/openapi.json").json()["info"]["title"] == "zhifa 执法"

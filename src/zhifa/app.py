@@ -7,7 +7,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
 
 from zhifa import __version__
 from zhifa.config import Settings, get_settings
@@ -33,7 +35,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="综合行政执法智慧服务平台 — law-enforcement platform",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         openapi_url="/api/v1/openapi.json",
     )
     app.state.settings = settings
@@ -41,7 +43,22 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _include_routers(app)
+    _serve_api_docs(app)
     return app
+
+
+def _serve_api_docs(app: FastAPI) -> None:
+    """OpenAPI docs at /docs with Swagger UI served from our own static files (no CDN)."""
+
+    @app.get("/docs", include_in_schema=False)
+    def get_api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/api/v1/openapi.json",
+            title="zhifa 执法 API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
 
 def _include_routers(app: FastAPI) -> None:
