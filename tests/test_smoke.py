@@ -21,3 +21,11 @@ def test_api_docs_load_swagger_ui_from_our_own_static_files(client: TestClient) 
     assert "cdn" not in page.text.lower()
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     assert client.get("/api/v1/openapi.json").json()["info"]["title"] == "zhifa 执法"
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/healthz", "/api/v1/nothing-here", "/static/css/app.css"):
+        headers = client.get(path).headers
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"

@@ -15,6 +15,7 @@ from zhifa import __version__
 from zhifa.config import Settings, get_settings
 from zhifa.db import Database
 from zhifa.web import errors
+from zhifa.web.headers import SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = database
     errors.install(app)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _include_routers(app)
     _serve_api_docs(app)
