@@ -68,6 +68,7 @@ def _resolve(request: Request, session: Session, csrf: str | None) -> Actor | No
     if actor is not None and request.method not in SAFE_METHODS:
         expected = actor.csrf_token or ""
         if not csrf or not hmac.compare_digest(csrf, expected):
+            session.rollback()  # release SQLite's write lock (a "last seen" touch) first
             _record_denial(request, actor, "csrf")
             raise CsrfFailed("The form has expired or was not sent from this site. Reload it.")
     return actor
@@ -107,8 +108,11 @@ def _record_denial(request: Request, actor: Actor, reason: str) -> None:
 def require(permission: Permission) -> object:
     """A dependency that lets the request through only if the actor holds ``permission``."""
 
-    def check(request: Request, actor: CurrentActor) -> Actor:
+    def check(request: Request, session: DbSession, actor: CurrentActor) -> Actor:
         if not actor.can(permission):
+            # The refused request changes nothing; ending its transaction first releases SQLite's
+            # write lock (a "last used" touch) so the detached denial record can be written.
+            session.rollback()
             _record_denial(request, actor, str(permission))
             raise PermissionDenied(
                 "Your role does not allow this action.", detail={"permission": str(permission)}

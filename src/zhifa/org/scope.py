@@ -8,7 +8,7 @@ outside the scope does not exist for the actor: repositories answer NotFound (40
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from zhifa.models.org import District, Unit, UnitKind
 from zhifa.org.roles import ScopeLevel
 
-T = TypeVar("T", bound=tuple[Any, ...])
+# SQLAlchemy 2.1: Select is generic over its row's types: select(Officer) is Select[Officer].
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,10 @@ class DataScope:
             return True
         return path is not None and path.startswith(self.unit_path)
 
-    def where_district(self, stmt: Select[T], column: Any) -> Select[T]:
+    def where_district(self, stmt: Select[*Ts], column: Any) -> Select[*Ts]:
         return stmt.where(column.in_(sorted(self.district_codes)))
 
-    def where_unit(self, stmt: Select[T], unit_id_column: Any) -> Select[T]:
+    def where_unit(self, stmt: Select[*Ts], unit_id_column: Any) -> Select[*Ts]:
         """Narrow to rows whose unit lies in the actor's subtree (no-op for district scope)."""
         if self.unit_path is None:
             return stmt
