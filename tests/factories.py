@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -13,9 +14,16 @@ from zhifa.org.accounts.passwords import hash_password
 from zhifa.org.credentials import TOKEN_PREFIX, digest, new_secret
 from zhifa.org.roles import DEFAULT_SCOPE, Permission, Role
 
-__all__ = ["PASSWORD", "Role", "bearer", "department", "district", "officer", "unit"]
+__all__ = ["PASSWORD", "Role", "bearer", "department", "district", "hashed", "officer", "unit"]
 
 PASSWORD = "Zhifa-Test-2026"
+
+
+@lru_cache
+def hashed(password: str) -> str:
+    """argon2id is slow on purpose: hash each test password once per run (the code under test
+    still hashes for real)."""
+    return hash_password(password)
 
 
 def district(session: Session, code: str = "510184", name: str = "崇州市（演示）") -> District:
@@ -80,7 +88,7 @@ def officer(
         scope=scope or str(DEFAULT_SCOPE[roles[0]]),
         unit_id=unit.id if unit else None,
         cert_no=cert_no,
-        password_hash=hash_password(password),
+        password_hash=hashed(password),
         password_changed_at=utcnow(),
     )
     session.add(row)

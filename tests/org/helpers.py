@@ -15,11 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests import factories
+from tests.factories import officer
 from zhifa.kit.clock import utcnow
 from zhifa.models.org import Department, Grid, Officer, Unit, UnitKind
 from zhifa.models.security import WebSession
 from zhifa.org.credentials import SESSION_COOKIE, digest, new_secret
-from zhifa.org.roles import DEFAULT_SCOPE, Role
+from zhifa.org.roles import Role
 
 HOME, OTHER = "510184", "510104"  # 崇州 and 锦江: same city (510100), two districts
 
@@ -28,30 +29,6 @@ def square(lon: float, lat: float, size: float = 0.01) -> dict[str, Any]:
     """A closed, valid square Polygon with its south-west corner at (lon, lat)."""
     ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
     return {"type": "Polygon", "coordinates": [ring]}
-
-
-def officer(
-    session: Session,
-    district_code: str,
-    username: str,
-    roles: list[Role],
-    *,
-    unit: Unit | None = None,
-    scope: str | None = None,
-    cert_no: str | None = None,
-) -> Officer:
-    row = Officer(
-        district_code=district_code,
-        username=username,
-        name=username,
-        roles=[str(r) for r in roles],
-        scope=scope or str(DEFAULT_SCOPE[roles[0]]),
-        unit_id=unit.id if unit else None,
-        cert_no=cert_no,
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def grid(session: Session, squad: Unit, code: str, lon: float, lat: float) -> Grid:

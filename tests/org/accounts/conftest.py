@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +15,6 @@ from sqlalchemy.orm import Session
 from tests import factories
 from zhifa.models.ledger import LedgerEvent
 from zhifa.models.org import Officer, Unit, UnitKind
-from zhifa.org.accounts.passwords import hash_password
 from zhifa.org.roles import Role
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -31,18 +29,6 @@ class World:
     admin: Officer  # system admin, district scope (org:manage, tokens:manage)
     outsider: Officer  # field officer in another district
     outsider_admin: Officer  # system admin in another district
-
-
-@lru_cache
-def _hash_once(password: str) -> str:
-    return hash_password(password)
-
-
-@pytest.fixture(autouse=True)
-def fast_factories(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the factories' shared password once (argon2id is slow on purpose); the code under test
-    still hashes for real."""
-    monkeypatch.setattr(factories, "hash_password", _hash_once)
 
 
 @pytest.fixture
