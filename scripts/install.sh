@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install the system packages zhifa needs, only when they are missing.
+#
+#   scripts/install.sh system   python3 with venv, node + npm (for `make run`)
+#   scripts/install.sh test     the above + Debian chromium and CJK fonts (for `make test`)
+#
+# As root, missing packages are installed with apt-get (one `apt-get update` first). As another
+# user, the missing packages are listed with the command to install them, and the script fails.
+set -euo pipefail
+
+missing=()
+
+need() { # need PACKAGE CHECK-COMMAND...
+  local package=$1
+  shift
+  if ! "$@" >/dev/null 2>&1; then
+    missing+=("$package")
+  fi
+}
+
+python_has_venv() {
+  command -v python3 && python3 -c 'import venv, ensurepip'
+}
+
+has_cjk_font() {
+  command -v fc-list && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]
+}
+
+check_product() {
+  need python3 command -v python3
+  need python3-venv python_has_venv
+  need nodejs command -v node
+  need npm command -v npm
+}
+
+check_tests() {
+  check_product
+  need chromium test -x /usr/bin/chromium
+  need fonts-noto-cjk has_cjk_font
+}
+
+install_missing() {
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing system packages: ${missing[*]}" >&2
+    echo "install them with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+case "${1:-}" in
+  system) check_product ;;
+  test) check_tests ;;
+  *)
+    echo "usage: $0 system|test" >&2
+    exit 2
+    ;;
+esac
+install_missing
