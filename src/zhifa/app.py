@@ -60,6 +60,8 @@ def _serve_api_docs(app: FastAPI) -> None:
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            # No call to the public validator service: bureaus run on isolated networks.
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
 

@@ -11,6 +11,7 @@ import typer
 
 from zhifa.cli import db as db_cli
 from zhifa.cli import demo as demo_cli
+from zhifa.cli import districts as districts_cli
 from zhifa.cli import serve as serve_cli
 from zhifa.cli import tokens as tokens_cli
 from zhifa.cli import users as users_cli
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.command("serve")(serve_cli.serve)
 app.add_typer(db_cli.app, name="db")
 app.add_typer(demo_cli.app, name="demo")
+app.add_typer(districts_cli.app, name="districts")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(tokens_cli.app, name="tokens")
 

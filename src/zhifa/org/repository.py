@@ -24,6 +24,11 @@ def district(session: Session, scope: DataScope, code: str) -> District | None:
     return session.scalar(stmt)
 
 
+def all_districts(session: Session) -> list[District]:
+    """Every district of the deployment, for the operator's command line (no actor, no scope)."""
+    return list(session.scalars(select(District).order_by(District.code)))
+
+
 def district_exists(session: Session, code: str) -> bool:
     return session.get(District, code) is not None
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from zhifa import ledger
 from zhifa.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from zhifa.kit.district_code import city_code_of, validate_district_code
 from zhifa.kit.geo import in_china
@@ -36,15 +37,16 @@ from zhifa.org.schemas import (
     UnitUpdate,
 )
 
-DISTRICT_FIELDS: tuple[str, ...] = (
+DISTRICT_FIELDS = (
     "code",
     "name",
     "city_code",
     "bureau_name",
     "fictional",
     "center_lon",
+    "center_lat",
+    "active",
 )
-DISTRICT_FIELDS += ("center_lat", "active")
 DEPARTMENT_FIELDS = ("district_code", "code", "name", "active")
 UNIT_FIELDS = ("district_code", "kind", "code", "name", "parent_id", "path", "phone", "active")
 
@@ -75,19 +77,29 @@ class DistrictService:
     def create(self, session: Session, actor: Actor, *, data: DistrictCreate) -> District:
         code = validate_district_code(data.code)
         self._check_may_create(actor, code)
+        return self._insert(session, data, code, actor_id=actor.officer_id, via=actor.via)
+
+    def list_by_operator(self, session: Session) -> builtins.list[District]:
+        """All districts, for the operator at the command line."""
+        return repo.all_districts(session)
+
+    def create_by_operator(self, session: Session, *, data: DistrictCreate) -> District:
+        """The first district of a deployment, created from the command line by the operator."""
+        code = validate_district_code(data.code)
+        return self._insert(session, data, code, actor_id=None, via="cli")
+
+    def _insert(
+        self, session: Session, data: DistrictCreate, code: str, *, actor_id: int | None, via: str
+    ) -> District:
         if repo.district_exists(session, code):
             raise Conflict("District {district} already exists.", district=code)
         _check_centre(data.center_lon, data.center_lat)
         row = District(city_code=city_code_of(code), **data.model_dump() | {"code": code})
         session.add(row)
         session.flush()
-        record(
-            session,
-            actor,
-            "org.district.created",
-            ("district", code),
-            snapshot(row, DISTRICT_FIELDS),
-            district_code=code,
+        payload = snapshot(row, DISTRICT_FIELDS) | {"via": via}
+        ledger.record(
+            session, "org.district.created", row, payload, actor_id=actor_id, district_code=code
         )
         return row
 
