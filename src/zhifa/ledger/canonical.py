@@ -1,0 +1,95 @@
+"""Canonical JSON (RFC 8785, JCS) for ledger envelopes: the exact bytes that get hashed.
+
+This module owns the serialisation of a ledger leaf. Invariants:
+
+- Output is byte-for-byte what RFC 8785 prescribes for the values we accept: object members sorted
+  by their keys' UTF-16 code units (not Python's code-point order, which differs once a key holds
+  a character outside the BMP), no insignificant whitespace, strings escaped as ECMAScript's
+  ``JSON.stringify`` does, UTF-8 encoded.
+- Only values with one obvious canonical form get in: no floats (money is in fen), integers within
+  ±(2**53 − 1) so every JSON reader sees the same number, ``str`` keys, and strings that are valid
+  Unicode already in NFC, so two spellings of the same Chinese text cannot hash differently.
+  Anything else raises ``CanonicalError`` naming the path (``payload.items[2].amount``).
+
+The fast path validates in Python, then lets the C JSON encoder write a copy whose dicts are built
+in canonical key order; for accepted values its escaping coincides with RFC 8785's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PLAIN_KEY = re.compile(r"[^\W\d]\w*")
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class CanonicalError(ValueError):
+    """A value with no canonical JSON form; the message names where it is."""
+
+
+def canonical_bytes(obj: object) -> bytes:
+    """The RFC 8785 serialisation of ``obj`` as UTF-8 bytes."""
+    return _ENCODER.encode(_canonical_copy(obj, "")).encode("utf-8")
+
+
+def _canonical_copy(value: object, path: str) -> Any:
+    """Validate ``value`` and return it with every dict rebuilt in canonical key order."""
+    # bool before int: True is an int in Python, but JSON's true.
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return _checked_int(value, path)
+    if isinstance(value, str):
+        return _checked_str(value, path)
+    if isinstance(value, list | tuple):
+        return [_canonical_copy(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        return _canonical_dict(value, path)
+    if isinstance(value, float):
+        raise CanonicalError(f"{_where(path)}: float {value!r} is refused; use integers (fen, ms)")
+    raise CanonicalError(f"{_where(path)}: {type(value).__name__} has no canonical JSON form")
+
+
+def _canonical_dict(value: dict[Any, Any], path: str) -> dict[str, Any]:
+    keys = {}
+    for key in value:
+        if not isinstance(key, str):
+            raise CanonicalError(f"{_where(path)}: key {key!r} is not a string")
+        keys[_checked_str(key, _join(path, key))] = key
+    # RFC 8785 §3.2.3: compare keys as UTF-16 code units; big-endian bytes sort the same way.
+    ordered = sorted(keys, key=lambda k: k.encode("utf-16-be"))
+    return {k: _canonical_copy(value[keys[k]], _join(path, k)) for k in ordered}
+
+
+def _checked_int(value: int, path: str) -> int:
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise CanonicalError(f"{_where(path)}: integer {value} is outside ±(2**53 - 1)")
+    # Subclasses (IntEnum …) may override __str__/__repr__; JCS wants the plain number.
+    return int.__int__(value)
+
+
+def _checked_str(value: str, path: str) -> str:
+    plain = str.__str__(value)  # the characters themselves, whatever a subclass prints
+    if plain.isascii():
+        return plain
+    if _SURROGATE.search(value):
+        raise CanonicalError(f"{_where(path)}: string holds a lone surrogate (not valid Unicode)")
+    if not unicodedata.is_normalized("NFC", value):
+        raise CanonicalError(f"{_where(path)}: string is not NFC-normalised")
+    return plain
+
+
+def _join(path: str, key: str) -> str:
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+def _where(path: str) -> str:
+    return path or "the top-level value"
