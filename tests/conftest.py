@@ -55,6 +55,8 @@ def _truncate_all(url: str) -> None:
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # The migration seeds the ledger's sequencer row; an emptied database needs it back.
+        conn.execute(text("INSERT INTO ledger_head (id, size) VALUES (1, 0)"))
     engine.dispose()
 
 

@@ -66,11 +66,22 @@ def _serve_api_docs(app: FastAPI) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from zhifa.ledger import endpoints as ledger_endpoints
+    from zhifa.ledger import pages as ledger_pages
     from zhifa.org import endpoints as org_endpoints
     from zhifa.org import pages as org_pages
     from zhifa.org.accounts import endpoints as account_endpoints
     from zhifa.org.accounts import pages as account_pages
     from zhifa.web import health, home
 
-    for module in (health, account_endpoints, account_pages, org_endpoints, org_pages, home):
+    for module in (
+        health,
+        account_endpoints,
+        account_pages,
+        org_endpoints,
+        org_pages,
+        ledger_endpoints,
+        ledger_pages,
+        home,
+    ):
         app.include_router(module.router)

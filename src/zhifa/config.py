@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     login_ip_window_minutes: int = Field(default=10, ge=1)
     password_min_length: int = Field(default=10, ge=8)
     api_token_days: int = Field(default=90, ge=1, le=3650)
+    # The ledger's checkpoint signer (C2SP signed note, Ed25519); created by `zhifa ledger keygen`,
+    # kept outside the database. Default: <data_dir>/ledger.key.
+    ledger_key_file: Path | None = None
+    # The checkpoint origin line: a name unique to this log, e.g. "zhifa.chongzhou.gov.cn/ledger".
+    ledger_origin: str = "zhifa.local/ledger"
+    # Witnesses whose cosignatures the log accepts: their verifier keys (C2SP note format).
+    ledger_witnesses: list[str] = Field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -45,6 +52,10 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def ledger_key_path(self) -> Path:
+        return self.ledger_key_file or self.data_dir / "ledger.key"
 
     def secret(self) -> str:
         """The application secret, generated on first use when not configured."""

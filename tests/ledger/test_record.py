@@ -59,7 +59,8 @@ class TestRecordInTheSameTransaction:
             "district",
             "510184",
         )
-        assert event.payload == {"name": "崇州"}
+        assert event.payload["name"] == "崇州"
+        assert event.payload["state"]["city_code"] == "510100"
 
     def test_a_failed_change_leaves_no_event(self, db: Database) -> None:
         with pytest.raises(RuntimeError):

@@ -150,7 +150,8 @@ class TestOfficers:
         assert row is not None
         assert row.password_hash.startswith("$argon2id$")
         [event] = events(session, "org.officer.created")
-        assert "password" not in str(event.payload)
+        assert row.password_hash not in str(event.payload)
+        assert new_officer(side)["password"] not in str(event.payload)
         assert event.payload["cert_no"] == "川A-001"
 
     def test_a_duplicate_enforcement_certificate_number_is_a_conflict(

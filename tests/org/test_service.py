@@ -49,6 +49,7 @@ class TestUnitTree:
         )
         assert side.squad1.path == f"{side.brigade2.path}{side.squad1.id}/"
         assert child.path == f"{side.brigade1.path}{child.id}/"  # not under the moved squad
+        session.commit()  # the caller owns the transaction; entries are sequenced at commit
         kinds = [e.kind for e in session.scalars(select(LedgerEvent))]
         assert kinds.count("org.unit.moved") == 1
 

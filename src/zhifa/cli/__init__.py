@@ -12,9 +12,11 @@ import typer
 from zhifa.cli import db as db_cli
 from zhifa.cli import demo as demo_cli
 from zhifa.cli import districts as districts_cli
+from zhifa.cli import ledger as ledger_cli
 from zhifa.cli import serve as serve_cli
 from zhifa.cli import tokens as tokens_cli
 from zhifa.cli import users as users_cli
+from zhifa.cli import witness as witness_cli
 from zhifa.errors import AppError
 from zhifa.web.i18n import translate
 
@@ -27,6 +29,8 @@ app.command("serve")(serve_cli.serve)
 app.add_typer(db_cli.app, name="db")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(districts_cli.app, name="districts")
+app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(witness_cli.app, name="witness")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(tokens_cli.app, name="tokens")
 

@@ -84,7 +84,7 @@ def _ensure_district(load: _Load) -> District:
         center_lat=data.CENTER_LAT,
     )
     payload = {"code": district.code, "name": district.name, "fictional": True}
-    load.add(district, "district", ("district", district.code), payload)
+    load.add(district, "district", district, payload)
     return district
 
 

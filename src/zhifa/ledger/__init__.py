@@ -1,8 +1,13 @@
-"""The ledger: every state change and security event, recorded as an append-only event.
+"""The ledger: every state change and security event, as an entry of an append-only Merkle log.
 
-Invariant: ``record`` adds the event to the caller's session, so it lands in the same transaction as
-the change it describes, or not at all. ``record_detached`` is for events that must survive the
-refusal they describe (a failed login, a permission denial): it commits in a transaction of its own.
+Invariant: ``record`` adds the event to the caller's session; it becomes a leaf (with its index,
+canonical bytes and hash) when that session commits, in the same transaction as the change it
+describes, or not at all. ``record_detached`` is for events that must survive the refusal they
+describe (a failed login, a permission denial): it commits in a transaction of its own.
+
+When the subject is a ledgered row (its model declares ``__ledger_fields__``), the entry's
+payload carries the row's ``state`` at commit, which is what lets an auditor catch a row edited
+behind the application's back.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from zhifa.db import Database
-from zhifa.models.ledger import LedgerEvent
+from zhifa.kit.clock import utcnow
+from zhifa.ledger import store
+from zhifa.ledger.canonical import canonical_bytes
+from zhifa.ledger.envelope import Pending, normalise
 
 
 class Subject(Protocol):
@@ -38,20 +46,26 @@ def record(
     *,
     actor_id: int | None,
     district_code: str | None,
-) -> LedgerEvent:
+    evidence: tuple[str, ...] = (),
+) -> None:
     """Append one event to ``session``; the caller's transaction decides whether it lands."""
     subject_type, subject_id = _subject_key(session, subject)
-    event = LedgerEvent(
-        kind=kind,
-        district_code=district_code,
-        actor_id=actor_id,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        payload=payload,
+    normalised = normalise(payload)
+    canonical_bytes(normalised)  # refuse an unhashable payload here, not at commit
+    store.add_pending(
+        session,
+        Pending(
+            kind=kind,
+            time_ms=int(utcnow().timestamp() * 1000),
+            district_code=district_code,
+            actor_id=actor_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload=normalised,
+            evidence=evidence,
+            row=None if isinstance(subject, tuple) else subject,
+        ),
     )
-    session.add(event)
-    session.flush()
-    return event
 
 
 def record_detached(

@@ -115,6 +115,12 @@ def _generate(name: str, key_type: int) -> tuple[str, str]:
     )
 
 
+def verifier_key_for(signer: Signer) -> str:
+    """The verifier key string that checks ``signer``'s signatures (what a log publishes)."""
+    public = signer.private_key.public_key().public_bytes_raw()
+    return f"{signer.name}+{signer.key_id.hex()}+{_b64(bytes([signer.key_type]) + public)}"
+
+
 def parse_verifier(vkey: str) -> Verifier:
     """Parse ``<name>+<hex key ID>+<base64(type ‖ public key)>``."""
     parts = vkey.split("+", 2)

@@ -5,7 +5,13 @@ load what you need explicitly in the repository.
 """
 
 from zhifa.models.base import Base
-from zhifa.models.ledger import LedgerEvent
+from zhifa.models.ledger import (
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerEvent,
+    LedgerHead,
+    LedgerNode,
+)
 from zhifa.models.org import Department, District, Grid, Officer, Unit
 from zhifa.models.security import ApiToken, LoginAttempt, WebSession
 
@@ -15,7 +21,11 @@ __all__ = [
     "Department",
     "District",
     "Grid",
+    "LedgerCheckpoint",
+    "LedgerCosignature",
     "LedgerEvent",
+    "LedgerHead",
+    "LedgerNode",
     "LoginAttempt",
     "Officer",
     "Unit",

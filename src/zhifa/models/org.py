@@ -47,6 +47,16 @@ class District(Timestamps, Base):
     """A county-level district (区县), the tenant. ``code`` is its GB/T 2260 code."""
 
     __tablename__ = "district"
+    __ledger_fields__ = (
+        "code",
+        "name",
+        "city_code",
+        "bureau_name",
+        "fictional",
+        "center_lon",
+        "center_lat",
+        "active",
+    )
 
     code: Mapped[str] = mapped_column(String(6), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -64,6 +74,7 @@ class Department(DistrictScoped, Timestamps, Base):
 
     __tablename__ = "department"
     __table_args__ = (UniqueConstraint("district_code", "code"),)
+    __ledger_fields__ = ("district_code", "code", "name", "active")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40))
@@ -76,6 +87,16 @@ class Unit(DistrictScoped, Timestamps, Base):
 
     __tablename__ = "unit"
     __table_args__ = (UniqueConstraint("district_code", "code"),)
+    __ledger_fields__ = (
+        "district_code",
+        "parent_id",
+        "kind",
+        "code",
+        "name",
+        "path",
+        "phone",
+        "active",
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), default=None, index=True)
@@ -97,6 +118,22 @@ class Officer(DistrictScoped, Timestamps, Base):
     """A member of the bureau with a login: field officers and every other role alike."""
 
     __tablename__ = "officer"
+    __ledger_fields__ = (
+        "district_code",
+        "username",
+        "name",
+        "unit_id",
+        "cert_no",
+        "cert_valid_from",
+        "cert_valid_until",
+        "phone",
+        "roles",
+        "scope",
+        "status",
+        "locale",
+        "password_changed_at",
+    )
+    __ledger_digest_fields__ = ("password_hash",)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -124,6 +161,20 @@ class Grid(DistrictScoped, CreatedAt, Base):
 
     __tablename__ = "grid"
     __table_args__ = (UniqueConstraint("district_code", "code"),)
+    __ledger_fields__ = (
+        "district_code",
+        "code",
+        "name",
+        "unit_id",
+        "geometry",
+        "min_lon",
+        "min_lat",
+        "max_lon",
+        "max_lat",
+        "area_m2",
+        "note",
+        "active",
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40))

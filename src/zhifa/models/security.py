@@ -33,6 +33,16 @@ class ApiToken(DistrictScoped, CreatedAt, Base):
     """A bearer token for a device or an integration, acting as its officer within its scopes."""
 
     __tablename__ = "api_token"
+    __ledger_fields__ = (
+        "district_code",
+        "officer_id",
+        "name",
+        "prefix",
+        "scopes",
+        "expires_at",
+        "revoked_at",
+    )
+    __ledger_digest_fields__ = ("token_hash",)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)

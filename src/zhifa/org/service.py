@@ -126,7 +126,7 @@ class DistrictService:
                 session,
                 actor,
                 "org.district.updated",
-                ("district", code),
+                row,
                 {"changes": changes},
                 district_code=code,
             )

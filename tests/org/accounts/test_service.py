@@ -240,7 +240,12 @@ class TestPasswords:
         assert session.get(WebSession, other.row.id).revoked_at is not None  # type: ignore[union-attr]
         assert verify_password(reload(session, world.officer).password_hash, "Nova-Password-2027")
         [event] = events(session, "account.password_changed")
-        assert event.payload == {"sessions_revoked": 1, "via": "session"}
+        assert event.payload | {"state": None} == {
+            "sessions_revoked": 1,
+            "via": "session",
+            "state": None,
+        }
+        assert event.payload["state"]["username"] == world.officer.username
 
     @pytest.mark.parametrize(
         ("current", "new"),
