@@ -2,8 +2,9 @@
 
 ``CurrentActor`` resolves the bearer token or the session cookie (checking the CSRF token on unsafe
 cookie requests) and refuses anonymous requests with 401. ``require(permission)`` adds the check of
-one permission; a refusal is recorded in the ledger in its own transaction, so it outlives the
-request. ``OptionalActor`` is for pages that also work logged out.
+one permission. Every refusal (``PermissionDenied``, wherever raised) is recorded in the ledger by
+the error handler through ``record_denial``, in its own transaction, so it outlives the request.
+``OptionalActor`` is for pages that also work logged out.
 """
 
 from __future__ import annotations
@@ -68,8 +69,7 @@ def _resolve(request: Request, session: Session, csrf: str | None) -> Actor | No
     if actor is not None and request.method not in SAFE_METHODS:
         expected = actor.csrf_token or ""
         if not csrf or not hmac.compare_digest(csrf, expected):
-            session.rollback()  # release SQLite's write lock (a "last seen" touch) first
-            _record_denial(request, actor, "csrf")
+            request.state.actor = actor  # the error handler records the denial against it
             raise CsrfFailed("The form has expired or was not sent from this site. Reload it.")
     return actor
 
@@ -94,26 +94,33 @@ OptionalActor = Annotated[Actor | None, Depends(get_optional_actor)]
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-def _record_denial(request: Request, actor: Actor, reason: str) -> None:
+def record_denial(request: Request, exc: PermissionDenied) -> None:
+    """Ledger a refused request in its own transaction. Called by the error handler, after the
+    request's own transaction has been rolled back (so no lock of it is still held)."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
     ledger.record_detached(
         get_db(request),
         "security.permission_denied",
-        ("officer", actor.officer_id),
-        {"method": request.method, "path": request.url.path, "reason": reason},
-        actor_id=actor.officer_id,
-        district_code=actor.district_code,
+        ("officer", actor.officer_id if actor is not None else "anonymous"),
+        {
+            "method": request.method,
+            "path": request.url.path,
+            "reason": exc.code,
+            "permission": detail.get("permission"),
+        },
+        actor_id=actor.officer_id if actor is not None else None,
+        district_code=actor.district_code if actor is not None else None,
     )
 
 
 def require(permission: Permission) -> object:
-    """A dependency that lets the request through only if the actor holds ``permission``."""
+    """A dependency that lets the request through only if the actor holds ``permission``.
 
-    def check(request: Request, session: DbSession, actor: CurrentActor) -> Actor:
+    Every refusal (here, in a service, or a CSRF failure) is ledgered by the error handler."""
+
+    def check(actor: CurrentActor) -> Actor:
         if not actor.can(permission):
-            # The refused request changes nothing; ending its transaction first releases SQLite's
-            # write lock (a "last used" touch) so the detached denial record can be written.
-            session.rollback()
-            _record_denial(request, actor, str(permission))
             raise PermissionDenied(
                 "Your role does not allow this action.", detail={"permission": str(permission)}
             )

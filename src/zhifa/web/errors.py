@@ -13,10 +13,12 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from zhifa.errors import AppError, NotAuthenticated
+from zhifa.errors import AppError, NotAuthenticated, PermissionDenied
+from zhifa.org.auth import record_denial
 from zhifa.web.i18n import translate
 from zhifa.web.templating import render, request_locale
 
@@ -59,6 +61,8 @@ def error_response(
 
 async def handle_app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if isinstance(exc, PermissionDenied):
+        await run_in_threadpool(record_denial, request, exc)
     message = translate(request_locale(request), exc.message, **exc.params)
     status = exc.status_code
     if isinstance(exc, NotAuthenticated) and status != 401 and not wants_json(request):

@@ -261,7 +261,8 @@ class TestTokenManagement:
 
         assert listed.status_code == 403
         assert created.status_code == 403
-        assert len(events(session, "security.permission_denied")) == 0  # a rule, not a role
+        denials = events(session, "security.permission_denied")
+        assert [e.payload["reason"] for e in denials] == ["permission_denied"] * 2
 
     def test_an_administrator_manages_tokens_in_scope(
         self, client: TestClient, session: Session, world: World
