@@ -92,3 +92,9 @@ class TestBrowserErrors:
         response = test_client.get("/test-login-needed", headers={"HX-Request": "true"})
         assert response.status_code == 401
         assert response.headers["HX-Redirect"] == "/login?next=/test-login-needed"
+
+
+class TestLanguageLinks:
+    def test_switching_language_keeps_the_rest_of_the_query(self, test_client: TestClient) -> None:
+        page = test_client.get("/test-conflict?next=/admin/units")
+        assert 'href="/test-conflict?next=%2Fadmin%2Funits&amp;lang=en"' in page.text

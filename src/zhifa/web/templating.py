@@ -63,6 +63,11 @@ def request_locale(request: Request) -> str:
     return normalise_locale(chosen or get_settings().default_locale)
 
 
+def _with_lang(request: Request, code: str) -> str:
+    query = request.url.include_query_params(lang=code).query
+    return f"{request.url.path}?{query}"
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -74,6 +79,8 @@ def render(
         "csrf_token": actor.csrf_token if actor is not None else request.cookies.get("zhifa_csrf"),
         "settings": get_settings(),
         "nav": nav_for(actor),
+        # Language links keep the rest of the query (e.g. the login page's ?next=).
+        "lang_urls": {code: _with_lang(request, code) for code in ("zh_CN", "en")},
         "path": request.url.path,
     }
     ctx.update(context or {})
