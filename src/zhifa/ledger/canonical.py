@@ -12,7 +12,10 @@ This module owns the serialisation of a ledger leaf. Invariants:
   Anything else raises ``CanonicalError`` naming the path (``payload.items[2].amount``).
 
 The fast path validates in Python, then lets the C JSON encoder write a copy whose dicts are built
-in canonical key order; for accepted values its escaping coincides with RFC 8785's.
+in canonical key order; for accepted values its escaping coincides with RFC 8785's. Validation first
+tries a walk over the plain built-in types that keeps no path; anything it does not accept at once
+(a subclass, a refusal) is walked again by the path-keeping validator, which alone decides refusals
+and their messages, so both walks accept and produce exactly the same values.
 """
 
 from __future__ import annotations
@@ -33,9 +36,53 @@ class CanonicalError(ValueError):
     """A value with no canonical JSON form; the message names where it is."""
 
 
+class _NotPlain(Exception):
+    """The quick walk met a value it leaves to the path-keeping validator."""
+
+
 def canonical_bytes(obj: object) -> bytes:
     """The RFC 8785 serialisation of ``obj`` as UTF-8 bytes."""
-    return _ENCODER.encode(_canonical_copy(obj, "")).encode("utf-8")
+    try:
+        copy = _plain_copy(obj)
+    except _NotPlain:
+        copy = _canonical_copy(obj, "")
+    return _ENCODER.encode(copy).encode("utf-8")
+
+
+def _plain_copy(value: object) -> Any:
+    """``_canonical_copy`` for exact built-in types only, without paths; else ``_NotPlain``."""
+    if type(value) is str:
+        if value.isascii() or _plain_unicode(value):
+            return value
+        raise _NotPlain
+    if type(value) is dict:
+        return _plain_dict(value)
+    if type(value) is int:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+        raise _NotPlain
+    if value is None or type(value) is bool:
+        return value
+    if type(value) is list or type(value) is tuple:
+        return [_plain_copy(item) for item in value]
+    raise _NotPlain
+
+
+def _plain_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    keys = list(value)
+    for key in keys:
+        if type(key) is not str or not (key.isascii() or _plain_unicode(key)):
+            raise _NotPlain
+    # ASCII keys sort the same by code point as by UTF-16 code unit.
+    if all(key.isascii() for key in keys):
+        keys.sort()
+    else:
+        keys.sort(key=lambda k: k.encode("utf-16-be"))
+    return {key: _plain_copy(value[key]) for key in keys}
+
+
+def _plain_unicode(value: str) -> bool:
+    return not _SURROGATE.search(value) and unicodedata.is_normalized("NFC", value)
 
 
 def _canonical_copy(value: object, path: str) -> Any:

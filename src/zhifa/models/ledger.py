@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhifa.models.base import Base, CreatedAt
@@ -22,6 +22,8 @@ class LedgerEvent(CreatedAt, Base):
     """One entry of the log: a state change or a security event, as canonical JSON bytes."""
 
     __tablename__ = "ledger_event"
+    # A subject's chain head (its latest entry) is read at every append: see migration 0003.
+    __table_args__ = (Index("ix_ledger_event_subject", "subject_type", "subject_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
