@@ -32,6 +32,8 @@ run: setup ## Install, migrate, load the demo district and serve http://127.0.0.
 setup: install ## Everything `run` does except serving
 	mkdir -p var
 	$(ZHIFA) db upgrade
+	$(ZHIFA) ledger keygen --if-missing
+	$(ZHIFA) ledger attest-rows
 	$(ZHIFA) demo load
 
 install: system $(VENV)/.stamp-main $(VENV)/.stamp-editable $(VENDOR) ## Install what the product needs

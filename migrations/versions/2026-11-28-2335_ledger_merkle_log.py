@@ -122,7 +122,7 @@ def _backfill(bind: sa.Connection) -> int:
     table = sa.table(
         "ledger_event",
         *(
-            sa.column(c)
+            sa.column(c, sa.JSON) if c == "payload" else sa.column(c)
             for c in (
                 "id",
                 "kind",
@@ -163,7 +163,12 @@ def _backfill(bind: sa.Connection) -> int:
             table.update()
             .where(table.c.id == row["id"])
             .values(
-                seq=seq, time_ms=item.time_ms, body=body, leaf_hash=leaf, prev_hash=chains.get(key)
+                seq=seq,
+                time_ms=item.time_ms,
+                payload=item.payload,
+                body=body,
+                leaf_hash=leaf,
+                prev_hash=chains.get(key),
             )
         )
         chains[key] = leaf

@@ -1,0 +1,126 @@
+"""Event kinds of the ledger and their labels for people (the ``event_label`` template filter).
+
+A kind is a dotted string (``org.officer.updated``) fixed in the leaf bytes forever; its label is
+English here (the msgid) and Chinese in ``locale/zh_CN/LC_MESSAGES/ledger.po``.
+
+Invariants: every kind the code records has a label in ``EVENT_LABELS``; an unknown kind (a kind
+from a later version, or one removed since) is still shown, by its group and its raw string, and
+never breaks a page. Importing this module registers the filter on the shared Jinja environment.
+"""
+
+from __future__ import annotations
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from zhifa.web.i18n import DEFAULT_LOCALE, translate
+from zhifa.web.templating import templates
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the translation catalog; it is translated where it is shown."""
+    return message
+
+
+EVENT_LABELS: dict[str, str] = {
+    "org.district.created": N_("District created"),
+    "org.district.updated": N_("District changed"),
+    "org.department.created": N_("Department created"),
+    "org.department.updated": N_("Department changed"),
+    "org.department.deactivated": N_("Department deactivated"),
+    "org.unit.created": N_("Unit created"),
+    "org.unit.updated": N_("Unit changed"),
+    "org.unit.deactivated": N_("Unit deactivated"),
+    "org.unit.moved": N_("Unit moved"),
+    "org.unit.repathed": N_("Unit path updated after a move"),
+    "org.officer.created": N_("Officer created"),
+    "org.officer.updated": N_("Officer changed"),
+    "org.grid.created": N_("Grid created"),
+    "org.grid.updated": N_("Grid changed"),
+    "org.grid.deactivated": N_("Grid deactivated"),
+    "org.grid.imported": N_("Grid imported"),
+    "account.created": N_("Account created"),
+    "account.locale_changed": N_("Display language changed"),
+    "account.password_changed": N_("Password changed"),
+    "account.password_reset": N_("Password reset"),
+    "account.token_created": N_("API token created"),
+    "account.token_revoked": N_("API token revoked"),
+    "security.login_succeeded": N_("Logged in"),
+    "security.login_failed": N_("Login failed"),
+    "security.logout": N_("Logged out"),
+    "security.account_locked": N_("Account locked"),
+    "security.permission_denied": N_("Permission denied"),
+    "ledger.row_attested": N_("Row state attested"),
+}
+
+GROUP_LABELS: dict[str, str] = {
+    "org": N_("Organisation event"),
+    "account": N_("Account event"),
+    "security": N_("Security event"),
+}
+
+# Payload keys as people read them; a key not listed is shown as it is.
+FIELD_LABELS: dict[str, str] = {
+    "name": N_("Name"),
+    "code": N_("Code"),
+    "username": N_("User name"),
+    "unit_id": N_("Unit"),
+    "unit_code": N_("Unit"),
+    "parent_id": N_("Parent unit"),
+    "parent_code": N_("Parent unit"),
+    "cert_no": N_("Enforcement certificate no."),
+    "cert_valid_from": N_("Valid from"),
+    "cert_valid_until": N_("Valid until"),
+    "phone": N_("Phone"),
+    "roles": N_("Roles"),
+    "scope": N_("Data scope"),
+    "scopes": N_("Scopes"),
+    "status": N_("Status"),
+    "locale": N_("Language"),
+    "active": N_("Active"),
+    "kind": N_("Kind"),
+    "path": N_("Path"),
+    "district_code": N_("District code"),
+    "bureau_name": N_("Bureau"),
+    "city_code": N_("City code"),
+    "fictional": N_("Fictional"),
+    "via": N_("Channel"),
+    "channel": N_("Channel"),
+    "ip": N_("IP address"),
+    "reason": N_("Reason"),
+    "method": N_("Request method"),
+    "days": N_("Valid for (days)"),
+    "area_m2": N_("Area (m²)"),
+    "session_id": N_("Session"),
+    "officer_id": N_("Officer"),
+    "prefix": N_("Token prefix"),
+}
+
+UNKNOWN_KIND = N_("{group}: {kind}")
+OTHER_GROUP = N_("Other event")
+
+
+def label(kind: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The label of ``kind`` in ``locale``; an unknown kind shows its group and raw string."""
+    known = EVENT_LABELS.get(kind)
+    if known is not None:
+        return translate(locale, known)
+    group = translate(locale, GROUP_LABELS.get(kind.partition(".")[0], OTHER_GROUP))
+    return translate(locale, UNKNOWN_KIND, group=group, kind=kind)
+
+
+@pass_context
+def event_label(context: Context, kind: str) -> str:
+    """Jinja filter: ``{{ event.kind|event_label }}`` in the page's language."""
+    return label(kind, context.get("locale", DEFAULT_LOCALE))
+
+
+@pass_context
+def field_label(context: Context, key: str) -> str:
+    """Jinja filter: a payload key as a person reads it, in the page's language."""
+    known = FIELD_LABELS.get(key)
+    return key if known is None else translate(context.get("locale", DEFAULT_LOCALE), known)
+
+
+templates.env.filters["event_label"] = event_label
+templates.env.filters["field_label"] = field_label
