@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from zhifa import __version__
 from zhifa.config import Settings, get_settings
 from zhifa.db import Database
+from zhifa.ledger import tasks as ledger_tasks
 from zhifa.web import errors
 from zhifa.web.headers import SecurityHeaders
 
@@ -26,8 +27,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     database = db or Database(settings.database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        # Signs checkpoints as the log grows; None when no ledger key has been generated yet.
+        checkpoint_scheduler = ledger_tasks.start_scheduler(database, settings)
+        running.state.checkpoint_scheduler = checkpoint_scheduler
         yield
+        if checkpoint_scheduler is not None:
+            checkpoint_scheduler.stop()
         if db is None:
             database.dispose()
 

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     ledger_origin: str = "zhifa.local/ledger"
     # Witnesses whose cosignatures the log accepts: their verifier keys (C2SP note format).
     ledger_witnesses: list[str] = Field(default_factory=list)
+    # The checkpoint scheduler signs at most once per ``ledger_checkpoint_seconds`` after appends,
+    # and wakes at least every ``ledger_idle_seconds`` to sign appends made by other processes.
+    ledger_checkpoint_seconds: float = Field(default=1.0, gt=0)
+    ledger_idle_seconds: float = Field(default=600.0, gt=0)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -22,6 +22,7 @@ NAV_ITEMS = (
     NavItem("Grids", "/admin/grids", Permission.ORG_READ),
     NavItem("Departments", "/admin/departments", Permission.ORG_READ),
     NavItem("Districts", "/admin/districts", Permission.DISTRICTS_MANAGE),
+    NavItem("Audit", "/audit", Permission.AUDIT_READ),
     NavItem("My account", "/account"),
 )
 
