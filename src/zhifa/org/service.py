@@ -37,18 +37,10 @@ from zhifa.org.schemas import (
     UnitUpdate,
 )
 
-DISTRICT_FIELDS = (
-    "code",
-    "name",
-    "city_code",
-    "bureau_name",
-    "fictional",
-    "center_lon",
-    "center_lat",
-    "active",
-)
-DEPARTMENT_FIELDS = ("district_code", "code", "name", "active")
-UNIT_FIELDS = ("district_code", "kind", "code", "name", "parent_id", "path", "phone", "active")
+# Ledger snapshots in "created" payloads: the models' ledgered columns.
+DISTRICT_FIELDS: tuple[str, ...] = District.__ledger_fields__
+DEPARTMENT_FIELDS: tuple[str, ...] = Department.__ledger_fields__
+UNIT_FIELDS: tuple[str, ...] = Unit.__ledger_fields__
 
 
 def _check_centre(lon: float | None, lat: float | None) -> None:

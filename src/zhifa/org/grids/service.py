@@ -20,16 +20,7 @@ from zhifa.org.grids import repository as repo
 from zhifa.org.grids.schemas import GridCreate, GridUpdate
 from zhifa.org.service import unit_service
 
-GRID_FIELDS: tuple[str, ...] = (
-    "district_code",
-    "code",
-    "name",
-    "unit_id",
-    "geometry",
-    "min_lon",
-    "min_lat",
-)
-GRID_FIELDS += ("max_lon", "max_lat", "area_m2", "note", "active")
+GRID_FIELDS: tuple[str, ...] = Grid.__ledger_fields__
 
 
 def shape_values(shape: GridShape) -> dict[str, Any]:

@@ -25,16 +25,8 @@ from zhifa.org.roles import DEFAULT_SCOPE, ScopeLevel
 from zhifa.org.service import unit_service
 
 SCOPE_ORDER = (ScopeLevel.SQUAD, ScopeLevel.BRIGADE, ScopeLevel.DISTRICT, ScopeLevel.CITY)
-# Ledger snapshots: every column a person may change, never the password hash.
-OFFICER_FIELDS: tuple[str, ...] = (
-    "district_code",
-    "username",
-    "name",
-    "unit_id",
-    "cert_no",
-    "cert_valid_from",
-)
-OFFICER_FIELDS += ("cert_valid_until", "phone", "roles", "scope", "status")
+# Ledger snapshots: the model's ledgered columns (the password only ever as a digest, in state).
+OFFICER_FIELDS: tuple[str, ...] = Officer.__ledger_fields__
 NOT_NULL = ("name", "phone", "roles", "scope", "status")
 
 
