@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Table, Text, func, inspect, select, type_coerce
 from sqlalchemy.orm import Session
 
 from zhifa.ledger import store
+from zhifa.ledger.canonical import loads_json
 from zhifa.ledger.envelope import ledger_state
 from zhifa.models import Base
 from zhifa.models.ledger import LedgerCheckpoint, LedgerCosignature, LedgerEvent, LedgerNode
@@ -41,6 +42,8 @@ CLAIMED_COLUMNS = (
     "actor_id",
     "district_code",
 )
+_EVENTS = cast(Table, LedgerEvent.__table__)
+_NODES = cast(Table, LedgerNode.__table__)
 
 
 @dataclass(frozen=True)
@@ -134,12 +137,29 @@ class DatabaseSource:
         return self._head
 
     def entries(self) -> Iterator[SourceEntry]:
-        columns = [getattr(LedgerEvent, name) for name in CLAIMED_COLUMNS]
-        stmt = select(LedgerEvent.seq, LedgerEvent.body, *columns).order_by(LedgerEvent.seq)
-        for seq, body, *claimed in self._stream(stmt):
-            claims = dict(zip(CLAIMED_COLUMNS, claimed, strict=True))
-            for name in ("leaf_hash", "prev_hash"):
-                claims[name] = None if claims[name] is None else bytes(claims[name])
+        # Core rows, not ORM ones: a plain tuple per entry. The payload column is selected as the
+        # driver gives it (SQLite: the JSON text) and decoded with ``loads_json``, which gives
+        # exactly what the column's JSON type would (PostgreSQL's driver decodes it already).
+        columns = [
+            type_coerce(_EVENTS.c.payload, Text) if name == "payload" else _EVENTS.c[name]
+            for name in CLAIMED_COLUMNS
+        ]
+        stmt = select(_EVENTS.c.seq, _EVENTS.c.body, *columns).order_by(_EVENTS.c.seq)
+        for row in self._stream_core(stmt):
+            seq, body, leaf, prev, kind, s_type, s_id, payload, time_ms, actor, district = row
+            if isinstance(payload, str | bytes | bytearray):
+                payload = loads_json(payload)
+            claims = {  # in CLAIMED_COLUMNS order
+                "leaf_hash": None if leaf is None else bytes(leaf),
+                "prev_hash": None if prev is None else bytes(prev),
+                "kind": kind,
+                "subject_type": s_type,
+                "subject_id": s_id,
+                "payload": payload,
+                "time_ms": time_ms,
+                "actor_id": actor,
+                "district_code": district,
+            }
             yield SourceEntry(int(seq), bytes(body), claims)
 
     def checkpoints(self) -> list[SourceCheckpoint]:
@@ -154,10 +174,10 @@ class DatabaseSource:
         ]
 
     def nodes(self) -> Iterator[tuple[int, int, bytes]] | None:
-        stmt = select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).order_by(
-            LedgerNode.level, LedgerNode.idx
+        stmt = select(_NODES.c.level, _NODES.c.idx, _NODES.c.hash).order_by(
+            _NODES.c.level, _NODES.c.idx
         )
-        return ((int(lv), int(i), bytes(h)) for lv, i, h in self._stream(stmt))
+        return ((int(lv), int(i), bytes(h)) for lv, i, h in self._stream_core(stmt))
 
     def ledgered_tables(self) -> frozenset[str]:
         return frozenset(model.__tablename__ for model in ledgered_models())
@@ -171,5 +191,9 @@ class DatabaseSource:
                 yield SourceRow(model.__tablename__, row_key(row), state)
             self.session.expunge_all()
 
-    def _stream(self, stmt: Any) -> Iterator[Any]:
-        yield from self.session.execute(stmt.execution_options(yield_per=BATCH))
+    def _stream_core(self, stmt: Any) -> Iterator[Any]:
+        """``stmt`` on the session's connection (same snapshot), without the ORM's row layer,
+        fetched ``BATCH`` rows at a time."""
+        result = self.session.connection().execute(stmt.execution_options(yield_per=BATCH))
+        for rows in result.partitions():
+            yield from rows

@@ -24,14 +24,18 @@ class PackedTree:
         self.size = 0
 
     def append_hash(self, leaf: bytes) -> None:
-        self.levels[0] += leaf
-        count, level = self.size + 1, 1
+        levels = self.levels
+        levels[0] += leaf
+        count, level, node = self.size + 1, 1, leaf
+        # Leaf ``count - 1`` completes the node above it at each level whose 2**level divides
+        # ``count``; its children are the last two nodes of the level below (the right one is
+        # the node just made).
         while count % (1 << level) == 0:
-            if len(self.levels) == level:
-                self.levels.append(bytearray())
-            below, start = self.levels[level - 1], len(self.levels[level]) * 2
-            pair = bytes(below[start : start + 2 * _SIZE])
-            self.levels[level] += merkle.node_hash(pair[:_SIZE], pair[_SIZE:])
+            if len(levels) == level:
+                levels.append(bytearray())
+            left = bytes(levels[level - 1][-2 * _SIZE : -_SIZE])
+            node = merkle.node_hash(left, node)
+            levels[level] += node
             level += 1
         self.size = count
 

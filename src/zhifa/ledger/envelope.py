@@ -62,6 +62,16 @@ def ledger_state(row: object) -> dict[str, Any] | None:
 
 def normalise(value: Any) -> Any:
     """Turn a payload value into the canonical JSON data model (see the module docstring)."""
+    # The exact built-in types first, as the general rules below treat them.
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {normalise(str(k)): normalise(v) for k, v in value.items()}
+    if kind is list:
+        return [normalise(v) for v in value]
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, str):

@@ -21,6 +21,7 @@ export back as an ``AuditSource``.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 from collections import Counter
@@ -36,12 +37,20 @@ from zhifa.ledger.audit_sources import (
     SourceEntry,
     SourceRow,
 )
+from zhifa.ledger.canonical import loads_json
 
 FORMAT = "zhifa-ledger-export/1"
 MANIFEST = "manifest.json"
 ENTRIES = "entries.jsonl"
 CHECKPOINTS = "checkpoints.jsonl"
 ROWS = "rows.jsonl"
+
+
+def _b64decode(data: Any, validate: bool) -> bytes:
+    """``base64.b64decode(data, validate=validate)``, value or exception, with less overhead."""
+    if type(data) is str and data.isascii():
+        return binascii.a2b_base64(data.encode("ascii"), strict_mode=validate)
+    return base64.b64decode(data, validate=validate)
 
 
 class ExportError(ValueError):
@@ -134,12 +143,26 @@ class ExportSource:
         return None if size is None else int(size)
 
     def entries(self) -> Iterator[SourceEntry]:
-        for where, obj in self._read(ENTRIES):
-            try:
-                claims = {"leaf_hash": base64.b64decode(obj["leaf_hash"], validate=True)}
-                yield SourceEntry(int(obj["index"]), base64.b64decode(obj["body"]), claims)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ExportError(f"{where}: not an entry ({exc})") from None
+        # ``_read``'s work inlined for the one file that grows with the log: no generator and no
+        # "file:line" text per line unless the line is bad.
+        path = self.directory / ENTRIES
+        try:
+            with path.open(encoding="utf-8") as fh:
+                for number, text in enumerate(fh, 1):
+                    try:
+                        obj = loads_json(text)
+                    except ValueError:
+                        raise ExportError(f"{ENTRIES}:{number}: not JSON") from None
+                    if not isinstance(obj, dict):
+                        raise ExportError(f"{ENTRIES}:{number}: not a JSON object")
+                    try:
+                        claims = {"leaf_hash": _b64decode(obj["leaf_hash"], True)}
+                        yield SourceEntry(int(obj["index"]), _b64decode(obj["body"], False), claims)
+                    except (KeyError, TypeError, ValueError) as exc:
+                        where = f"{ENTRIES}:{number}"
+                        raise ExportError(f"{where}: not an entry ({exc})") from None
+        except OSError as exc:
+            raise ExportError(f"cannot read {path}: {exc.strerror}") from None
 
     def checkpoints(self) -> list[SourceCheckpoint]:
         found = []
