@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.ledger.conftest import WITNESS
 from zhifa import ledger
 from zhifa.app import create_app
 from zhifa.config import Settings
@@ -21,20 +21,6 @@ from zhifa.ledger import checkpoints, merkle, note
 from zhifa.models.ledger import LedgerCosignature
 
 API = "/api/v1/ledger"
-WITNESS = "witness.example/discipline"
-
-
-@pytest.fixture
-def witness_keys() -> tuple[str, str]:
-    return note.generate_cosigner(WITNESS)
-
-
-@pytest.fixture
-def keyed_settings(settings: Settings, tmp_path: Path, witness_keys: tuple[str, str]) -> Settings:
-    key_file = tmp_path / "ledger.key"
-    checkpoints.keygen(key_file, settings.ledger_origin)
-    update = {"ledger_key_file": key_file, "ledger_witnesses": [witness_keys[1]]}
-    return settings.model_copy(update=update)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests import factories
+from tests.ledger.conftest import WITNESS
 from tests.org.helpers import HOME, OTHER, officer, web_login
 from tests.web import test_browser as tb
 from zhifa import ledger
@@ -37,22 +38,8 @@ from zhifa.models.org import Officer
 from zhifa.org.roles import Role
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "zhifa"
-WITNESS = "witness.example/discipline"
 HX = {"HX-Request": "true"}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def witness_keys() -> tuple[str, str]:
-    return note.generate_cosigner(WITNESS)
-
-
-@pytest.fixture
-def keyed_settings(settings: Settings, tmp_path: Path, witness_keys: tuple[str, str]) -> Settings:
-    key_file = tmp_path / "ledger.key"
-    checkpoints.keygen(key_file, settings.ledger_origin)
-    update = {"ledger_key_file": key_file, "ledger_witnesses": [witness_keys[1]]}
-    return settings.model_copy(update=update)
 
 
 @pytest.fixture
