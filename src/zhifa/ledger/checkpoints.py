@@ -81,6 +81,12 @@ def cosignatures(session: Session, size: int) -> list[LedgerCosignature]:
     return list(session.scalars(stmt.order_by(LedgerCosignature.witness)))
 
 
+def last_cosignature_of(session: Session, witness: str) -> LedgerCosignature | None:
+    """The cosignature of the largest checkpoint ``witness`` has cosigned."""
+    stmt = select(LedgerCosignature).where(LedgerCosignature.witness == witness)
+    return session.scalar(stmt.order_by(LedgerCosignature.size.desc()).limit(1))
+
+
 def add_cosignature(
     session: Session, settings: Settings, *, size: int, line: str
 ) -> LedgerCosignature:

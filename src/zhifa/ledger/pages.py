@@ -17,16 +17,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from zhifa.config import Settings
 from zhifa.errors import NotFound
-from zhifa.ledger import checkpoints, kinds, merkle, note, store
+from zhifa.ledger import checkpoints, kinds, merkle, note, repository, store
 from zhifa.ledger.schemas import b64
-from zhifa.models.ledger import LedgerCosignature, LedgerEvent
-from zhifa.models.org import Officer
+from zhifa.models.ledger import LedgerEvent
 from zhifa.org.actor import Actor
 from zhifa.org.auth import AuditRead, DbSession
 from zhifa.web.errors import is_htmx
@@ -96,15 +94,10 @@ def readable_changes(payload: dict[str, Any]) -> list[Change]:
 
 
 def _chain(session: Session, actor: Actor, subject_type: str, subject_id: str) -> list[ChainRow]:
-    stmt = (
-        select(LedgerEvent, Officer.name)
-        .outerjoin(Officer, Officer.id == LedgerEvent.actor_id)
-        .where(LedgerEvent.subject_type == subject_type, LedgerEvent.subject_id == subject_id)
-        .order_by(LedgerEvent.seq)
-        .limit(MAX_CHAIN)
+    found = repository.subject_chain(
+        session, actor.scope, subject_type, subject_id, limit=MAX_CHAIN
     )
-    stmt = actor.scope.where_district(stmt, LedgerEvent.district_code)
-    return [_chain_row(entry, name) for entry, name in session.execute(stmt)]
+    return [_chain_row(entry, name) for entry, name in found]
 
 
 def _chain_row(entry: LedgerEvent, actor_name: str | None) -> ChainRow:
@@ -122,12 +115,7 @@ def _witnesses(session: Session, keys: list[str]) -> list[WitnessRow]:
     rows = []
     for key in keys:
         name = key.split("+", 1)[0]
-        last = session.scalar(
-            select(LedgerCosignature)
-            .where(LedgerCosignature.witness == name)
-            .order_by(LedgerCosignature.size.desc())
-            .limit(1)
-        )
+        last = checkpoints.last_cosignature_of(session, name)
         if last is None:
             rows.append(WitnessRow(name, key))
         else:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from zhifa.ledger import repository as ledger_repository
 from zhifa.models.ledger import LedgerEvent
 from zhifa.models.org import Department, District, Grid, Officer, OfficerStatus, Unit, UnitKind
 from zhifa.org.scope import DataScope
@@ -139,13 +140,5 @@ def latest_events(
     session: Session, scope: DataScope, *, limit: int = 20, kind_prefix: str = ""
 ) -> list[EventRow]:
     """The newest ledger events of the actor's districts, with the acting officer's name."""
-    stmt: Select[Any] = (
-        select(LedgerEvent, Officer.name)  # type: ignore[assignment]
-        .outerjoin(Officer, Officer.id == LedgerEvent.actor_id)
-        .order_by(LedgerEvent.id.desc())
-        .limit(limit)
-    )
-    stmt = scope.where_district(stmt, LedgerEvent.district_code)
-    if kind_prefix:
-        stmt = stmt.where(LedgerEvent.kind.startswith(kind_prefix, autoescape=True))
-    return [EventRow(event, name) for event, name in session.execute(stmt)]
+    found = ledger_repository.latest_entries(session, scope, limit=limit, kind_prefix=kind_prefix)
+    return [EventRow(event, name) for event, name in found]
