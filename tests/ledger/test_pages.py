@@ -95,7 +95,10 @@ def sign(db: Database, settings: Settings) -> int:
 
 
 def chain_of(session: Session, subject: Officer) -> list[LedgerEvent]:
-    return store.latest_for(session, "officer", str(subject.id))
+    stmt = select(LedgerEvent).where(
+        LedgerEvent.subject_type == "officer", LedgerEvent.subject_id == str(subject.id)
+    )
+    return list(session.scalars(stmt.order_by(LedgerEvent.seq)))
 
 
 def search(web: TestClient, subject: Officer) -> str:

@@ -251,13 +251,3 @@ def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
 
 def entry(session: Session, index: int) -> LedgerEvent | None:
     return session.scalar(select(LedgerEvent).where(LedgerEvent.seq == index))
-
-
-def latest_for(session: Session, subject_type: str, subject_id: str) -> list[LedgerEvent]:
-    """A subject's chain, oldest first."""
-    stmt = (
-        select(LedgerEvent)
-        .where(LedgerEvent.subject_type == subject_type, LedgerEvent.subject_id == subject_id)
-        .order_by(LedgerEvent.seq)
-    )
-    return list(session.scalars(stmt))
