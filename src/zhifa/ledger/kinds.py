@@ -51,12 +51,27 @@ EVENT_LABELS: dict[str, str] = {
     "security.account_locked": N_("Account locked"),
     "security.permission_denied": N_("Permission denied"),
     "ledger.row_attested": N_("Row state attested"),
+    "catalog.law.imported": N_("Legal document imported"),
+    "catalog.provision.imported": N_("Provision imported"),
+    "catalog.provision.revised": N_("Provision text revised"),
+    "catalog.power.created": N_("Power item created"),
+    "catalog.power.versioned": N_("Power item version recorded"),
+    "catalog.benchmark.versioned": N_("Discretion benchmark version recorded"),
+    "catalog.subject_type.created": N_("Subject type created"),
+    "catalog.subject_type.updated": N_("Subject type changed"),
+    "catalog.check_item.created": N_("Check item created"),
+    "catalog.check_item.versioned": N_("Check item version recorded"),
+    "catalog.checklist.created": N_("Checklist template created"),
+    "catalog.checklist.versioned": N_("Checklist template version recorded"),
+    "catalog.policy.versioned": N_("Discretion policy version recorded"),
+    "catalog.import.completed": N_("Catalog file imported"),
 }
 
 GROUP_LABELS: dict[str, str] = {
     "org": N_("Organisation event"),
     "account": N_("Account event"),
     "security": N_("Security event"),
+    "catalog": N_("Catalog event"),
 }
 
 # Payload keys as people read them; a key not listed is shown as it is.

@@ -5,6 +5,19 @@ load what you need explicitly in the repository.
 """
 
 from zhifa.models.base import Base
+from zhifa.models.catalog import (
+    BenchmarkVersion,
+    CheckItem,
+    CheckItemVersion,
+    Checklist,
+    ChecklistVersion,
+    DiscretionPolicyVersion,
+    LegalDocument,
+    Power,
+    PowerVersion,
+    Provision,
+    SubjectType,
+)
 from zhifa.models.ledger import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -18,6 +31,17 @@ from zhifa.models.security import ApiToken, LoginAttempt, WebSession
 __all__ = [
     "ApiToken",
     "Base",
+    "BenchmarkVersion",
+    "CheckItem",
+    "CheckItemVersion",
+    "Checklist",
+    "ChecklistVersion",
+    "DiscretionPolicyVersion",
+    "LegalDocument",
+    "Power",
+    "PowerVersion",
+    "Provision",
+    "SubjectType",
     "Department",
     "District",
     "Grid",

@@ -59,9 +59,11 @@ class Permission(StrEnum):
     TOKENS_OWN = "tokens:own"
     TOKENS_MANAGE = "tokens:manage"
     AUDIT_READ = "audit:read"
+    CATALOG_READ = "catalog:read"
+    CATALOG_MANAGE = "catalog:manage"
 
 
-_EVERYONE = {Permission.ORG_READ, Permission.TOKENS_OWN}
+_EVERYONE = {Permission.ORG_READ, Permission.TOKENS_OWN, Permission.CATALOG_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(_EVERYONE),
@@ -69,7 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DISPATCHER: frozenset(_EVERYONE),
     Role.LEGAL_REVIEWER: frozenset(_EVERYONE),
     Role.LEADER: frozenset(_EVERYONE | {Permission.AUDIT_READ}),
-    Role.CATALOG_ADMIN: frozenset(_EVERYONE),
+    Role.CATALOG_ADMIN: frozenset(_EVERYONE | {Permission.CATALOG_MANAGE}),
     Role.AUDITOR: frozenset(_EVERYONE | {Permission.AUDIT_READ}),
     Role.SYSTEM_ADMIN: frozenset(
         _EVERYONE

@@ -17,6 +17,8 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem("Home", "/"),
+    NavItem("Catalog", "/catalog", Permission.CATALOG_READ),
+    NavItem("Fine calculator", "/catalog/calculator", Permission.CATALOG_READ),
     NavItem("Units", "/admin/units", Permission.ORG_READ),
     NavItem("Officers", "/admin/officers", Permission.ORG_READ),
     NavItem("Grids", "/admin/grids", Permission.ORG_READ),
