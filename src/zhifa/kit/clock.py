@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -19,3 +19,11 @@ def as_utc(value: datetime) -> datetime:
 
 def local(value: datetime, tz: ZoneInfo) -> datetime:
     return as_utc(value).astimezone(tz)
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today_local(tz: ZoneInfo = SHANGHAI) -> date:
+    """Today's date where the bureau is (legal dates are local dates, not UTC ones)."""
+    return utcnow().astimezone(tz).date()

@@ -12,6 +12,8 @@ behind the application's back.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import inspect
@@ -66,6 +68,26 @@ def record(
             row=None if isinstance(subject, tuple) else subject,
         ),
     )
+
+
+@contextmanager
+def savepoint(session: Session, *, keep: bool = True) -> Iterator[None]:
+    """Run the block in a SAVEPOINT whose events leave with it: on an exception (or when ``keep`` is
+    False, for a dry run) the block's rows are rolled back and its pending events forgotten, while
+    the rest of the transaction and its events stay."""
+    mark = len(store.pending_events(session))
+    nested = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        nested.rollback()
+        store.forget_after(session, mark)
+        raise
+    if keep:
+        nested.commit()
+    else:
+        nested.rollback()
+        store.forget_after(session, mark)
 
 
 def record_detached(

@@ -50,8 +50,16 @@ def pending_events(session: Session) -> list[Pending]:
     return list(session.info.get(PENDING_KEY, []))
 
 
+def forget_after(session: Session, mark: int) -> None:
+    """Drop the events queued after the first ``mark`` (their savepoint was rolled back)."""
+    pending: list[Pending] = session.info.get(PENDING_KEY, [])
+    del pending[mark:]
+
+
 @event.listens_for(Session, "before_commit")
 def _sequence_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT release: the events wait for the real commit (see ledger.savepoint)
     pending: list[Pending] = session.info.pop(PENDING_KEY, [])
     if pending:
         session.flush()  # business rows first: a constraint error must stop the entries too
@@ -60,6 +68,8 @@ def _sequence_on_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT: ledger.savepoint forgets exactly the events queued inside it
     session.info.pop(PENDING_KEY, None)
 
 
