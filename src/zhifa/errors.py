@@ -25,14 +25,15 @@ class AppError(Exception):
     code = "internal_error"
 
     def __init__(
-        self, message: str, *, detail: Any = None, code: str | None = None, **params: Any
+        self, message: str, *, detail: Any = None, error_code: str | None = None, **params: Any
     ) -> None:
+        # Every other keyword fills a {placeholder} of the message ({code} included).
         super().__init__(message)
         self.message = message
         self.detail = detail
         self.params = params
-        if code is not None:
-            self.code = code
+        if error_code is not None:
+            self.code = error_code
 
 
 class BadRequest(AppError):

@@ -96,14 +96,16 @@ def actor_from_bearer(session: Session, token: str) -> Actor:
     now = utcnow()
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
     if row is None:
-        raise NotAuthenticated("The API token is not valid.", code="token_invalid")
+        raise NotAuthenticated("The API token is not valid.", error_code="token_invalid")
     if row.revoked_at is not None:
-        raise NotAuthenticated("The API token has been revoked.", code="token_revoked")
+        raise NotAuthenticated("The API token has been revoked.", error_code="token_revoked")
     if row.expires_at <= now:
-        raise NotAuthenticated("The API token has expired.", code="token_expired")
+        raise NotAuthenticated("The API token has expired.", error_code="token_expired")
     officer = session.get(Officer, row.officer_id)
     if officer is None or not _usable(officer):
-        raise NotAuthenticated("The account behind this token is disabled.", code="token_invalid")
+        raise NotAuthenticated(
+            "The account behind this token is disabled.", error_code="token_invalid"
+        )
     if _stale(row.last_used_at, now):
         row.last_used_at = now
     return actor_for(session, officer, via="token", token_scopes=list(row.scopes))

@@ -1,0 +1,1 @@
+"""Sample catalog data shipped with zhifa (statute texts under ``laws/``)."""

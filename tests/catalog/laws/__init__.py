@@ -1,0 +1,1 @@
+"""Tests of the legal library (法律法规库)."""
