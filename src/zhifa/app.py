@@ -72,6 +72,8 @@ def _serve_api_docs(app: FastAPI) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from zhifa.catalog import endpoints as catalog_endpoints
+    from zhifa.catalog.laws import endpoints as law_endpoints
     from zhifa.ledger import endpoints as ledger_endpoints
     from zhifa.ledger import pages as ledger_pages
     from zhifa.org import endpoints as org_endpoints
@@ -86,6 +88,8 @@ def _include_routers(app: FastAPI) -> None:
         account_pages,
         org_endpoints,
         org_pages,
+        catalog_endpoints,
+        law_endpoints,
         ledger_endpoints,
         ledger_pages,
         home,

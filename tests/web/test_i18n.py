@@ -43,7 +43,10 @@ def _keywords() -> dict[str, tuple[int, ...] | None]:
     _import_all()
     errors = {cls.__name__ for cls in (AppError, *_subclasses(AppError))}
     calls: dict[str, tuple[int, ...] | None] = {"_": None, "N_": None, "gettext": None}
-    return calls | {"ngettext": (1, 2), "NavItem": None} | dict.fromkeys(errors)
+    # Problems of an import file carry their message like errors do (CellError's first argument,
+    # RowProblem's fourth: sheet, row, column, message).
+    carriers = {"CellError": None, "RowProblem": (4,)}
+    return calls | {"ngettext": (1, 2), "NavItem": None} | dict.fromkeys(errors) | carriers
 
 
 def _add(found: Found, message: str | tuple[str, ...], where: str) -> None:

@@ -173,10 +173,19 @@ def citation_reads(texts: Texts, citations: list[dict[str, Any]], on: date) -> l
                 item=item,
                 title=document.title,
                 label=format_citation(document.title, provision.article, paragraph, item),
-                text=excerpt(provision.text, paragraph, item),
+                text=_excerpt_or_whole(provision.text, paragraph, item),
             )
         )
     return result
+
+
+def _excerpt_or_whole(text: str, paragraph: int, item: int) -> str:
+    """The cited part, or the whole article when a later revision of it no longer has that part
+    (the citation still names the part; the reader sees what the article says now)."""
+    try:
+        return excerpt(text, paragraph, item)
+    except ValueError:
+        return text
 
 
 def power_detail(session: Session, district_code: str, code: str, *, on: date) -> PowerDetail:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from zhifa.catalog import assembly, browse
 from zhifa.catalog import repository as repo
 from zhifa.catalog.auth import CatalogManage, CatalogRead
 from zhifa.catalog.checklists import check_item_service, checklist_service, subject_type_service
+from zhifa.catalog.exchange import exporter, importer
 from zhifa.catalog.schemas import (
     BenchmarkVersionIn,
     BenchmarkVersionRead,
@@ -34,6 +35,7 @@ from zhifa.catalog.schemas import (
     WriteResult,
 )
 from zhifa.catalog.service import Author, Written, benchmark_service, policy_service, power_service
+from zhifa.errors import InvalidInput
 from zhifa.kit.clock import today_local
 from zhifa.models.catalog import PowerKind
 from zhifa.org.auth import DbSession
@@ -227,3 +229,57 @@ def revise_policy(
 ) -> WriteResult:
     """Record a new version of the district's discretion policy."""
     return _result(policy_service.revise(session, actor, data=body), response)
+
+
+MAX_UPLOAD = 20 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def read_uploads(files: list[UploadFile]) -> list[tuple[str, bytes]]:
+    """The uploaded files as (name, bytes), refusing an empty or oversized upload."""
+    contents = []
+    for upload in files:
+        data = upload.file.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise InvalidInput(
+                "{file} is larger than 20 MB.", detail={"field": "file"}, file=upload.filename
+            )
+        if data:
+            contents.append((upload.filename or "upload", data))
+    if not contents:
+        raise InvalidInput("Choose a file to import.", detail={"field": "file"})
+    return contents
+
+
+@router.post("/catalog/import")
+def import_catalog(
+    session: DbSession,
+    actor: CatalogManage,
+    files: Annotated[list[UploadFile], File(description=".xlsx, or CSV files")],
+    dry_run: Annotated[bool, Form()] = False,
+) -> dict[str, object]:
+    """Import powers, benchmarks, check items and checklists (docs/catalog-format.md): all or
+    nothing; a refused file answers 422 with every problem by sheet, row and column."""
+    report = importer.import_files(session, Author.of(actor), read_uploads(files), dry_run=dry_run)
+    return report.as_dict()
+
+
+@router.get("/catalog/export")
+def export_catalog(
+    session: DbSession,
+    actor: CatalogRead,
+    format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx",  # noqa: A002 - the API word
+    on: On = None,
+) -> Response:
+    """The district's catalog in the import layout: a workbook, or a zip of CSV files."""
+    day = on or today_local()
+    name = f"catalog-{actor.district_code}-{day.isoformat()}"
+    if format == "csv":
+        content = exporter.export_zip(session, actor.district_code, day)
+        return Response(content, media_type="application/zip", headers=_attachment(f"{name}.zip"))
+    content = exporter.export_xlsx(session, actor.district_code, day)
+    return Response(content, media_type=XLSX, headers=_attachment(f"{name}.xlsx"))
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -9,6 +9,7 @@ import sys
 
 import typer
 
+from zhifa.cli import catalog as catalog_cli
 from zhifa.cli import db as db_cli
 from zhifa.cli import demo as demo_cli
 from zhifa.cli import districts as districts_cli
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve_cli.serve)
+app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(districts_cli.app, name="districts")

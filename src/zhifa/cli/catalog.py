@@ -2,6 +2,10 @@
 
 - ``import-law FILE``: import one statute revision from LawRefBook Markdown (法律法规导入).
 - ``load-sample-laws``: import the statutes shipped with zhifa (示例法律法规).
+- ``import FILE…``: import powers, benchmarks, check items and checklists from ``.xlsx`` or CSV
+  (docs/catalog-format.md) into a district, all or nothing (清单导入).
+- ``export OUT``: write a district's catalog in the same layout (清单导出).
+- ``load-sample DISTRICT``: the sample statutes and the sample catalog (示例清单).
 
 The commands act as the operator: their ledger events carry no actor. Each fails with one clear
 line and exit code 1.
@@ -16,11 +20,18 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
+from zhifa.catalog.exchange import exporter
+from zhifa.catalog.exchange.importer import ImportRefused, ImportReport, import_files
 from zhifa.catalog.laws.schemas import NATIONAL, LawMeta
 from zhifa.catalog.laws.service import law_service
+from zhifa.catalog.sample.loader import load_sample_catalog
+from zhifa.catalog.service import Author
 from zhifa.cli.common import fail, unit_of_work
 from zhifa.cli.users import guarded
+from zhifa.kit.clock import today_local
+from zhifa.kit.district_code import validate_district_code
 from zhifa.models.catalog import LawKind
+from zhifa.web.i18n import translate
 
 app = typer.Typer(help="Enforcement catalog / 权责清单", no_args_is_help=True)
 
@@ -113,3 +124,80 @@ def load_sample_laws() -> None:
     with guarded(), unit_of_work() as session:
         created = law_service.load_sample(session)
     typer.echo(f"loaded {created} new legal documents / 新导入 {created} 部法律法规")
+
+
+def _district(code: str) -> str:
+    with guarded():
+        return validate_district_code(code)
+
+
+def _print_report(report: ImportReport) -> None:
+    label = "dry run, nothing saved / 试导入，未保存" if report.dry_run else "imported / 已导入"
+    counts = ", ".join(
+        f"{name} +{tally.created} ={tally.unchanged}" for name, tally in report.counts.items()
+    )
+    typer.echo(f"{label}: {counts}")
+
+
+def _print_problems(exc: ImportRefused) -> None:
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    for problem in detail.get("problems", []):
+        text = translate("zh_CN", problem["message"], **problem["params"])
+        where = f"{problem['sheet']} 第{problem['row']}行 {problem['column']}"
+        typer.echo(f"  {where}: {text}", err=True)
+    fail(translate("zh_CN", exc.message, **exc.params))
+
+
+@app.command("import")
+def import_catalog(
+    files: list[Path] = typer.Argument(..., help=".xlsx or CSV files / Excel 或 CSV 文件"),
+    district: str = typer.Option(..., help="District code (GB/T 2260) / 区县代码"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only / 只校验不保存"),
+) -> None:
+    """Import powers, benchmarks, check items and checklists; all or nothing. 导入权责清单."""
+    code = _district(district)
+    contents = []
+    for path in files:
+        try:
+            contents.append((path.name, path.read_bytes()))
+        except OSError:
+            fail(f"{path}: cannot be read / 无法读取文件")
+    with guarded():
+        try:
+            with unit_of_work() as session:
+                report = import_files(session, Author(None, code, "cli"), contents, dry_run=dry_run)
+        except ImportRefused as exc:  # rolled back; list every problem, not just the summary
+            _print_problems(exc)
+    _print_report(report)
+
+
+@app.command("export")
+def export_catalog(
+    out: Path = typer.Argument(..., help="catalog.xlsx, or a folder for CSV files / 输出文件"),
+    district: str = typer.Option(..., help="District code (GB/T 2260) / 区县代码"),
+    on: str | None = typer.Option(None, help="As on YYYY-MM-DD (default today) / 截至日期"),
+) -> None:
+    """Write a district's catalog in the import layout. 导出权责清单."""
+    code = _district(district)
+    day = _date(on, "--on") or today_local()
+    with guarded(), unit_of_work() as session:
+        if out.suffix.lower() == ".xlsx":
+            out.write_bytes(exporter.export_xlsx(session, code, day))
+            typer.echo(f"wrote {out} / 已导出")
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in exporter.export_csv(session, code, day).items():
+            (out / name).write_bytes(content)
+    typer.echo(f"wrote CSV files to {out} / 已导出 CSV")
+
+
+@app.command("load-sample")
+def load_sample(
+    district: str = typer.Argument(..., help="District code (GB/T 2260) / 区县代码"),
+) -> None:
+    """Load the sample statutes and the sample catalog (to be verified locally). 示例清单."""
+    code = _district(district)
+    with guarded(), unit_of_work() as session:
+        laws, report = load_sample_catalog(session, code)
+    typer.echo(f"sample statutes +{laws} / 示例法律法规")
+    _print_report(report)

@@ -12,6 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
 from zhifa import migrate
+from zhifa.catalog.exchange.importer import ImportReport
+from zhifa.catalog.sample.loader import load_sample_catalog
 from zhifa.cli.common import database, fail, unit_of_work
 from zhifa.db import Database
 from zhifa.demo.loader import DemoSummary, load_demo
@@ -53,7 +55,10 @@ def load(
         db.dispose()
     with unit_of_work() as session:
         summary = load_demo(session)
+    with unit_of_work() as session:
+        laws, report = load_sample_catalog(session, summary.district_code)
     _print_summary(summary)
+    _print_catalog(laws, report)
     _print_accounts(summary, show_all=show_all)
 
 
@@ -62,6 +67,15 @@ def _print_summary(summary: DemoSummary) -> None:
     typer.echo(
         f"departments {summary.departments} · units {summary.units} · grids {summary.grids} · "
         f"officers {summary.officers} · created this run {summary.created}"
+    )
+
+
+def _print_catalog(laws: int, report: ImportReport) -> None:
+    counts = report.counts
+    typer.echo(
+        f"sample catalog 示例权责清单: {laws} new statutes, "
+        + ", ".join(f"{name} +{tally.created}" for name, tally in counts.items())
+        + " (sample data: verify against local rules / 示例数据，须按本地规定核实)"
     )
 
 

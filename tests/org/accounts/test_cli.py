@@ -169,7 +169,7 @@ class TestTokens:
         assert actor_from_bearer(session, secret).officer_id == world.officer.id
         session.commit()  # it noted the token's use: release the write before the CLI writes
         row = session.scalars(select(ApiToken)).one()
-        assert row.scopes == ["org:read", "tokens:own"]
+        assert row.scopes == ["catalog:read", "org:read", "tokens:own"]
         revoked = invoke(run, ["tokens", "revoke", row.prefix])
         assert revoked.exit_code == 0, revoked.output
         session.expire_all()

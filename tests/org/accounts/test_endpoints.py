@@ -51,7 +51,7 @@ class TestDeviceSignIn:
         body = response.json()
         assert body["token"].startswith("zf_")
         assert body["prefix"] == body["token"][:10]
-        assert body["scopes"] == ["org:read", "tokens:own"]
+        assert body["scopes"] == ["catalog:read", "org:read", "tokens:own"]
         me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
         assert me.status_code == 200
         assert me.json()["username"] == "zhang.wei"
@@ -172,7 +172,7 @@ class TestMe:
             "unit_name": "崇阳中队",
             "roles": ["officer"],
             "scope": "squad",
-            "permissions": ["org:read", "tokens:own"],
+            "permissions": ["catalog:read", "org:read", "tokens:own"],
             "via": "token",
             "locale": "",
         }
@@ -276,7 +276,7 @@ class TestTokenManagement:
 
         assert created.status_code == 201
         assert created.json()["officer_id"] == world.officer.id
-        assert created.json()["scopes"] == ["org:read", "tokens:own"]
+        assert created.json()["scopes"] == ["catalog:read", "org:read", "tokens:own"]
         assert [t["name"] for t in listed.json()] == ["终端"]
 
     def test_another_districts_officers_and_tokens_answer_404(

@@ -299,7 +299,7 @@ class TestTokens:
         row = session.scalars(select(ApiToken)).one()
         assert row.token_hash == digest(issued.secret) != issued.secret
         assert row.prefix == issued.secret[:10]
-        assert row.scopes == ["org:read", "tokens:own"]
+        assert row.scopes == ["catalog:read", "org:read", "tokens:own"]
         assert timedelta(days=89) < row.expires_at - utcnow() <= timedelta(days=90)
         assert actor_from_bearer(session, issued.secret).officer_id == world.officer.id
         [event] = events(session, "account.token_created")
