@@ -73,6 +73,7 @@ def _serve_api_docs(app: FastAPI) -> None:
 
 def _include_routers(app: FastAPI) -> None:
     from zhifa.catalog import endpoints as catalog_endpoints
+    from zhifa.catalog.discretion import endpoints as discretion_endpoints
     from zhifa.catalog.laws import endpoints as law_endpoints
     from zhifa.ledger import endpoints as ledger_endpoints
     from zhifa.ledger import pages as ledger_pages
@@ -89,6 +90,7 @@ def _include_routers(app: FastAPI) -> None:
         org_endpoints,
         org_pages,
         catalog_endpoints,
+        discretion_endpoints,
         law_endpoints,
         ledger_endpoints,
         ledger_pages,
