@@ -73,6 +73,7 @@ def _serve_api_docs(app: FastAPI) -> None:
 
 def _include_routers(app: FastAPI) -> None:
     from zhifa.catalog import endpoints as catalog_endpoints
+    from zhifa.catalog import pages as catalog_pages
     from zhifa.catalog.discretion import endpoints as discretion_endpoints
     from zhifa.catalog.laws import endpoints as law_endpoints
     from zhifa.ledger import endpoints as ledger_endpoints
@@ -92,6 +93,7 @@ def _include_routers(app: FastAPI) -> None:
         catalog_endpoints,
         discretion_endpoints,
         law_endpoints,
+        catalog_pages,
         ledger_endpoints,
         ledger_pages,
         home,
