@@ -20,7 +20,7 @@ VENDOR := src/zhifa/web/static/vendor/htmx.min.js
 LINT_PATHS := src tests bench migrations
 
 .PHONY: help run setup install install-test system system-test test lint format bench \
-	migration-initial clean
+	clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -82,9 +82,6 @@ format: install-test ## Apply ruff's formatting and safe fixes
 
 bench: install-test ## Run bench/*.py; each prints a table against a same-run baseline
 	$(BIN)/python bench/run.py
-
-migration-initial: install-test ## Regenerate the single initial migration from the models
-	scripts/regen-initial-migration.sh
 
 clean: ## Remove .venv, node_modules, vendored assets and caches (keeps ./var, your data)
 	rm -rf $(VENV) node_modules src/zhifa/web/static/vendor .pytest_cache .mypy_cache .ruff_cache \

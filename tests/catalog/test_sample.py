@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PG_URL
 from zhifa.catalog import assembly, browse
+from zhifa.catalog.discretion import loader
+from zhifa.catalog.discretion.engine import evaluate as evaluate_input
+from zhifa.catalog.discretion.schemas import EvaluationIn, EvaluationRead, present
 from zhifa.catalog.sample.loader import load_sample_catalog
 from zhifa.catalog.spec import BenchmarkSpec, FormulaKind
 from zhifa.db import Database
@@ -91,3 +94,48 @@ class TestSampleCatalog:
         detail = browse.power_detail(sample, "510184", "CF-WH-001", on=ON)
         assert any("接纳未成年人" in c.text for c in detail.citations)
         assert detail.benchmark is not None
+
+
+def evaluate(sample: Session, **body: object) -> EvaluationRead:
+    data = EvaluationIn.model_validate({"act_date": "2025-03-01", **body})
+    return present(evaluate_input(loader.load(sample, "510184", data, today=ON)), "zh_CN")
+
+
+class TestTheIssuesCasesOnTheSampleCatalog:
+    def test_the_internet_cafe_fine_is_per_minor_and_clamped_to_the_statutory_maximum(
+        self, sample: Session
+    ) -> None:
+        two = evaluate(
+            sample, power_code="CF-WH-001", party_type="organisation", facts={"minors": 2}
+        )
+        assert two.recommended_fen == 600_000  # 2 × 3,000 yuan
+        six = evaluate(
+            sample, power_code="CF-WH-001", party_type="organisation", facts={"minors": 6}
+        )
+        # 6 × 3,000 = 18,000 yuan > the regulation's 15,000 maximum (art. 31): 15,000.
+        assert six.recommended_fen == 1_500_000
+        assert six.statutory_range is not None
+        assert six.statutory_range.max_fen == 1_500_000
+        assert any("15,000" in step.text for step in six.steps)
+
+    def test_the_illegal_construction_fine_is_a_share_of_the_project_cost(
+        self, sample: Session
+    ) -> None:
+        result = evaluate(
+            sample,
+            power_code="CF-GH-001",
+            party_type="organisation",
+            facts={"project_cost": 100_000_000, "area_m2": 100},  # 1,000,000 yuan; 100 m²
+        )
+        # 城乡规划法 art. 64: 5%–10% of 工程造价 = 50,000–100,000 yuan; the sample's 一般 tier for
+        # 50–200 m² is 7.17%–7.83% = 71,700–78,300 yuan, recommended at its middle: 75,000 yuan.
+        assert result.statutory_range is not None
+        assert (result.statutory_range.min_fen, result.statutory_range.max_fen) == (
+            5_000_000,
+            10_000_000,
+        )
+        assert result.tier_range is not None
+        assert (result.tier_range.min_fen, result.tier_range.max_fen) == (7_170_000, 7_830_000)
+        assert result.recommended_fen == 7_500_000
+        assert result.band is not None
+        assert result.band.key == "medium"

@@ -1,7 +1,7 @@
 """The discretion benchmark as data (裁量基准): facts, statutory ranges, bands, tiers and measures.
 
 A ``BenchmarkSpec`` is stored as JSON in ``BenchmarkVersion.spec``. It is validated here, once, when
-it is saved or imported; the engine (``catalog.engine``) can then trust it.
+it is saved or imported; the engine (``catalog.discretion``) can then trust it.
 
 Shape:
 - ``facts`` the formulas read (a count of minors, an area in m², a project cost in fen …).
