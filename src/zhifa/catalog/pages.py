@@ -41,7 +41,6 @@ from zhifa.catalog.schemas import PowerSummary
 from zhifa.errors import NotFound
 from zhifa.kit.clock import today_local
 from zhifa.models.catalog import LawKind, PowerKind, PowerStatus
-from zhifa.models.org import District
 from zhifa.org.auth import DbSession
 from zhifa.web.templating import render
 
@@ -278,8 +277,8 @@ def show_public_benchmarks(request: Request, session: DbSession, district_code: 
     Public on purpose, with no login: 行政处罚法 art. 34 requires discretion benchmarks to be
     published. It shows only what the district publishes anyway (the power list and benchmarks),
     never who recorded them."""
-    district = session.get(District, district_code) if district_code.isdigit() else None
-    if district is None or not district.active:
+    district = repo.active_district(session, district_code)
+    if district is None:
         raise NotFound(
             "District {code} does not exist.", detail={"field": "district_code"}, code=district_code
         )
@@ -292,9 +291,10 @@ def show_public_benchmarks(request: Request, session: DbSession, district_code: 
     ]
     texts = browse.load_texts(session, (c["provision_id"] for _, v in pairs for c in v.citations))
     departments = {d.id: d.name for d in repo.departments(session, district_code)}
+    benchmarks = repo.benchmark_versions_of(session, [p.id for p, _ in pairs])
     entries = []
     for power, version in pairs:
-        benchmark = versions.in_force(repo.benchmark_versions(session, power.id), today)
+        benchmark = versions.in_force(benchmarks.get(power.id, []), today)
         entries.append(
             {
                 "code": power.code,

@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from zhifa.catalog import browse
+from zhifa.catalog import repository as repo
 from zhifa.catalog.schemas import CitationRead
 from zhifa.catalog.spec import (
     BenchmarkSpec,
@@ -35,12 +35,9 @@ from zhifa.kit.clock import today_local
 from zhifa.models.catalog import (
     CitationRole,
     LawKind,
-    Power,
     PowerKind,
     PowerStatus,
-    PowerVersion,
 )
-from zhifa.models.org import Officer
 from zhifa.org.actor import Actor
 from zhifa.org.roles import ROLE_LABELS, Permission
 from zhifa.web.i18n import translate
@@ -103,15 +100,7 @@ def shows_sample_banner(session: Session, district_code: str, *, fictional: bool
 
     Kept simple on purpose: the district is fictional (a demo or test district), or the version note
     of any of its power versions contains 示例 (the shipped sample catalog says so in its notes)."""
-    if fictional:
-        return True
-    stmt = (
-        select(PowerVersion.id)
-        .join(Power, Power.id == PowerVersion.power_id)
-        .where(Power.district_code == district_code, PowerVersion.note.contains(SAMPLE_MARK))
-        .limit(1)
-    )
-    return session.scalar(stmt) is not None
+    return fictional or repo.any_power_note_contains(session, district_code, SAMPLE_MARK)
 
 
 def catalog_context(session: Session, actor: Actor, **extra: Any) -> dict[str, Any]:
@@ -146,11 +135,7 @@ def number(value: Decimal) -> str:
 
 
 def officer_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    stmt = select(Officer.id, Officer.name).where(Officer.id.in_(wanted))
-    return {row.id: row.name for row in session.execute(stmt)}
+    return repo.officer_names(session, ids)
 
 
 @dataclass(frozen=True)

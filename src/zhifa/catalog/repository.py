@@ -24,7 +24,7 @@ from zhifa.models.catalog import (
     PowerVersion,
     SubjectType,
 )
-from zhifa.models.org import Department, Unit
+from zhifa.models.org import Department, District, Officer, Unit
 
 
 def power(session: Session, district_code: str, code: str) -> Power | None:
@@ -215,3 +215,41 @@ def policy_versions(session: Session, district_code: str) -> list[DiscretionPoli
         DiscretionPolicyVersion.district_code == district_code
     )
     return list(session.scalars(stmt.order_by(DiscretionPolicyVersion.version)))
+
+
+def benchmark_versions_of(
+    session: Session, power_ids: Iterable[int]
+) -> dict[int, list[BenchmarkVersion]]:
+    """Every benchmark version of each power, in one query."""
+    wanted = sorted(set(power_ids))
+    result: dict[int, list[BenchmarkVersion]] = defaultdict(list)
+    if not wanted:
+        return result
+    stmt = select(BenchmarkVersion).where(BenchmarkVersion.power_id.in_(wanted))
+    for row in session.scalars(stmt.order_by(BenchmarkVersion.version)):
+        result[row.power_id].append(row)
+    return result
+
+
+def any_power_note_contains(session: Session, district_code: str, mark: str) -> bool:
+    stmt = (
+        select(PowerVersion.id)
+        .join(Power, Power.id == PowerVersion.power_id)
+        .where(Power.district_code == district_code, PowerVersion.note.contains(mark))
+        .limit(1)
+    )
+    return session.scalar(stmt) is not None
+
+
+def officer_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Names of the officers who recorded versions (for version histories)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    stmt = select(Officer.id, Officer.name).where(Officer.id.in_(wanted))
+    return {row.id: row.name for row in session.execute(stmt)}
+
+
+def active_district(session: Session, code: str) -> District | None:
+    row = session.get(District, code) if code.isdigit() else None
+    return row if row is not None and row.active else None
