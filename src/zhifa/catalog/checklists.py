@@ -14,9 +14,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from zhifa.catalog import repository as repo
-from zhifa.catalog import versions
 from zhifa.catalog.schemas import CheckItemVersionIn, ChecklistVersionIn, SubjectTypeIn
-from zhifa.catalog.service import Author, Written, _record, need_note
+from zhifa.catalog.service import Author, Change, Written, _record, record_version
 from zhifa.errors import Conflict, InvalidInput, NotFound
 from zhifa.models.catalog import (
     CheckItem,
@@ -96,37 +95,17 @@ class CheckItemService:
             "department_id": department.id,
             "power_ids": [powers[c].id for c in data.power_codes],
         }
-        digest = versions.content_digest(content)
         row = repo.check_item(session, author.district_code, code)
-        existing = repo.check_item_versions(session, [row.id])[row.id] if row is not None else []
-        same = versions.unchanged(existing, digest, data.effective_from)
-        if same is not None:
-            return Written(code, same.version, same.effective_from, created=False)
-        need_note(data.note, len(existing))
-        if row is None:
-            row = CheckItem(district_code=author.district_code, code=code)
-            session.add(row)
-            session.flush()
-            _record(session, author, "catalog.check_item.created", row, {"code": code})
-        version = CheckItemVersion(
-            check_item_id=row.id,
-            version=len(existing) + 1,
-            effective_from=data.effective_from,
-            note=data.note,
-            content_sha256=digest,
-            recorded_by_id=author.officer_id,
-            **content,
-        )
-        session.add(version)
-        session.flush()
-        _record(
+        return record_version(
             session,
             author,
-            "catalog.check_item.versioned",
-            version,
-            {"code": code, "version": version.version, "effective_from": data.effective_from},
+            Change("check_item", code, content, data.effective_from, data.note),
+            identity=row,
+            existing=repo.check_item_versions(session, [row.id])[row.id] if row else [],
+            new_identity=lambda: CheckItem(district_code=author.district_code, code=code),
+            version_model=CheckItemVersion,
+            parent_key="check_item_id",
         )
-        return Written(code, version.version, version.effective_from, created=True)
 
 
 class ChecklistService:
@@ -152,38 +131,18 @@ class ChecklistService:
             "item_ids": [items[c].id for c in data.item_codes],
             "active": data.active,
         }
-        digest = versions.content_digest(content)
-        existing = repo.checklist_versions(session, [row.id])[row.id] if row is not None else []
-        same = versions.unchanged(existing, digest, data.effective_from)
-        if same is not None:
-            return Written(code, same.version, same.effective_from, created=False)
-        need_note(data.note, len(existing))
-        if row is None:
-            row = Checklist(
-                district_code=author.district_code, code=code, subject_type_id=subject_type.id
-            )
-            session.add(row)
-            session.flush()
-            _record(session, author, "catalog.checklist.created", row, {"code": code})
-        version = ChecklistVersion(
-            checklist_id=row.id,
-            version=len(existing) + 1,
-            effective_from=data.effective_from,
-            note=data.note,
-            content_sha256=digest,
-            recorded_by_id=author.officer_id,
-            **content,
-        )
-        session.add(version)
-        session.flush()
-        _record(
+        return record_version(
             session,
             author,
-            "catalog.checklist.versioned",
-            version,
-            {"code": code, "version": version.version, "effective_from": data.effective_from},
+            Change("checklist", code, content, data.effective_from, data.note),
+            identity=row,
+            existing=repo.checklist_versions(session, [row.id])[row.id] if row else [],
+            new_identity=lambda: Checklist(
+                district_code=author.district_code, code=code, subject_type_id=subject_type.id
+            ),
+            version_model=ChecklistVersion,
+            parent_key="checklist_id",
         )
-        return Written(code, version.version, version.effective_from, created=True)
 
 
 subject_type_service = SubjectTypeService()

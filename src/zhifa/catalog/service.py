@@ -14,6 +14,7 @@ Services never commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -79,6 +80,57 @@ def _record(
     )
 
 
+@dataclass(frozen=True)
+class Change:
+    """A version to record: for ``catalog.<kind>.created`` / ``.versioned`` events, the code, the
+    version's content columns, its effective date and its note."""
+
+    kind: str
+    code: str
+    content: dict[str, Any]
+    effective_from: date
+    note: str
+
+
+def record_version(
+    session: Session,
+    author: Author,
+    change: Change,
+    *,
+    identity: Any,
+    existing: Sequence[Any],
+    new_identity: Callable[[], Any],
+    version_model: type[Any],
+    parent_key: str,
+) -> Written:
+    """Record ``change`` as the next version of ``identity`` (created when None), unless the same
+    content is already in force on its date; each row written is a ledger event."""
+    digest = versions.content_digest(change.content)
+    same = versions.unchanged(existing, digest, change.effective_from)
+    if same is not None:
+        return Written(change.code, same.version, same.effective_from, created=False)
+    need_note(change.note, len(existing))
+    if identity is None:
+        identity = new_identity()
+        session.add(identity)
+        session.flush()
+        _record(session, author, f"catalog.{change.kind}.created", identity, {"code": change.code})
+    row = version_model(
+        version=len(existing) + 1,
+        effective_from=change.effective_from,
+        note=change.note,
+        content_sha256=digest,
+        recorded_by_id=author.officer_id,
+        **{parent_key: identity.id},
+        **change.content,
+    )
+    session.add(row)
+    session.flush()
+    payload = {"code": change.code, "version": row.version, "effective_from": change.effective_from}
+    _record(session, author, f"catalog.{change.kind}.versioned", row, payload)
+    return Written(change.code, row.version, row.effective_from, created=True)
+
+
 def need_note(note: str, existing: int) -> None:
     if existing and not note.strip():
         raise InvalidInput(
@@ -113,37 +165,17 @@ class PowerService:
     def put(self, session: Session, author: Author, *, code: str, data: PowerVersionIn) -> Written:
         """Record ``data`` as the power's version from its effective date (creating the power)."""
         content = self._content(session, author.district_code, data)
-        digest = versions.content_digest(content)
         row = repo.power(session, author.district_code, code)
-        existing = repo.power_versions(session, row.id) if row is not None else []
-        same = versions.unchanged(existing, digest, data.effective_from)
-        if same is not None:
-            return Written(code, same.version, same.effective_from, created=False)
-        need_note(data.note, len(existing))
-        if row is None:
-            row = Power(district_code=author.district_code, code=code)
-            session.add(row)
-            session.flush()
-            _record(session, author, "catalog.power.created", row, {"code": code})
-        version = PowerVersion(
-            power_id=row.id,
-            version=len(existing) + 1,
-            effective_from=data.effective_from,
-            note=data.note,
-            content_sha256=digest,
-            recorded_by_id=author.officer_id,
-            **content,
-        )
-        session.add(version)
-        session.flush()
-        _record(
+        return record_version(
             session,
             author,
-            "catalog.power.versioned",
-            version,
-            {"code": code, "version": version.version, "effective_from": data.effective_from},
+            Change("power", code, content, data.effective_from, data.note),
+            identity=row,
+            existing=repo.power_versions(session, row.id) if row is not None else [],
+            new_identity=lambda: Power(district_code=author.district_code, code=code),
+            version_model=PowerVersion,
+            parent_key="power_id",
         )
-        return Written(code, version.version, version.effective_from, created=True)
 
     def _content(
         self, session: Session, district_code: str, data: PowerVersionIn
