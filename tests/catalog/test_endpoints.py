@@ -231,3 +231,42 @@ class TestChecklistsApi:
         }
         answer = client.post("/api/v1/check-items", json=item, headers=api["admin"])
         assert answer.status_code == 422
+
+
+class TestEditingABenchmarkKeepsOldActsOnTheOldRule:
+    def evaluate(self, client: TestClient, headers: dict[str, str], act: str) -> dict[str, Any]:
+        body = {
+            "power_code": CODE,
+            "act_date": act,
+            "decision_date": "2025-06-01",
+            "party_type": "organisation",
+            "facts": {"minors": 2},
+        }
+        answer = client.post("/api/v1/discretion/evaluate", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def record(self, client: TestClient, headers: dict[str, str], per_minor: int) -> None:
+        spec = per_minor_spec(per_minor).model_dump(mode="json")
+        body = {"spec": spec, "effective_from": "2025-01-01", "note": f"每名{per_minor}元"}
+        answer = client.post(f"/api/v1/powers/{CODE}/benchmark", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+
+    def test_a_heavier_new_version_applies_only_to_acts_after_its_date(
+        self, client: TestClient, api: dict[str, dict[str, str]]
+    ) -> None:
+        self.record(client, api["admin"], 4000)
+        old = self.evaluate(client, api["officer"], "2024-06-01")
+        assert (old["recommended_fen"], old["applied_version"]) == (600_000, "act_date")
+        assert old["benchmark"]["version"] == 1
+        new = self.evaluate(client, api["officer"], "2025-02-01")
+        assert (new["recommended_fen"], new["benchmark"]["version"]) == (800_000, 2)
+
+    def test_a_lighter_new_version_also_applies_to_earlier_acts_decided_later(
+        self, client: TestClient, api: dict[str, dict[str, str]]
+    ) -> None:
+        self.record(client, api["admin"], 2000)
+        old = self.evaluate(client, api["officer"], "2024-06-01")
+        assert (old["recommended_fen"], old["applied_version"]) == (400_000, "lighter_later")
+        assert [a["recommended_fen"] for a in old["alternatives"]] == [600_000, 400_000]
