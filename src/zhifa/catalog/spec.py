@@ -15,8 +15,10 @@ Shape:
 Invariants checked by ``BenchmarkSpec`` (each failure names the field):
 - a tier's range lies inside the statutory range of its party type; only a 减轻 tier lies below the
   statutory minimum, and a statute with no minimum ("X 元以下") has no 减轻 tier;
-- tiers of one band are ordered: a higher level never has a lower bound or upper bound below a
-  lower level's (this is what makes the engine monotone in aggravating circumstances);
+- tiers of one band and party use one kind of formula (a range of fen, or per unit / multiple /
+  percentage of the same fact) and are ordered: a higher level never has a lower bound or upper
+  bound below a lower level's (this is what makes the engine monotone in aggravating
+  circumstances);
 - every band (or the whole benchmark when there are no bands) has a 一般 tier;
 - every fact a formula or band reads is declared.
 Money is integer fen; multiples and percentages are decimals (never floats).
@@ -405,9 +407,17 @@ def _check_band_order(spec: BenchmarkSpec, band: str | None, parties: list[Party
         ranked = sorted(
             (t for t in tiers if t.level is not Level.NO_PENALTY), key=lambda t: t.level.rank
         )
+        families = {(_family(f), f.fact) for t in ranked if (f := t.formula(party)) is not None}
+        if len(families) > 1:
+            # Only tiers of one kind can be ordered, and order is what keeps an aggravating
+            # circumstance from ever lowering the fine.
+            where = f"band '{band}'" if band else "the benchmark"
+            raise ValueError(
+                f"tiers: in {where}, the tiers for {party.value} use different kinds of formula"
+            )
         for lower, higher in zip(ranked, ranked[1:], strict=False):
             a, b = lower.formula(party), higher.formula(party)
-            if a is None or b is None or a.kind is FormulaKind.NONE or a.kind != b.kind:
+            if a is None or b is None or a.kind is FormulaKind.NONE:
                 continue
             (a_lo, a_hi), (b_lo, b_hi) = _both(a), _both(b)
             if b_lo < a_lo or b_hi < a_hi:
