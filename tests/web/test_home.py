@@ -11,7 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests import factories
+from tests.catalog.exchange.test_import_export import csv_files
 from zhifa import ledger
+from zhifa.catalog.exchange.importer import import_files
+from zhifa.catalog.laws.service import law_service
+from zhifa.catalog.service import Author
 from zhifa.demo.accounts import DEMO_PASSWORD
 from zhifa.demo.loader import load_demo
 from zhifa.kit.clock import utcnow
@@ -218,6 +222,20 @@ class TestCatalogAdminHome:
         assert 'data-department="chengguan"' in html
         assert "自然资源（国土）" in html
         assert "data-officer=" not in html
+
+    def test_it_counts_the_catalog_and_lists_its_changes(
+        self, client: TestClient, demo: Session
+    ) -> None:
+        author = Author(officer_id=None, district_code="510184", via="test")
+        law_service.load_sample(demo)
+        import_files(demo, author, csv_files())
+        demo.commit()
+        log_in(client, demo, "catalog")
+        html = client.get("/").text
+        values = re.findall(r'<span class="stat-value">(\d+)</span>', html)
+        assert values == ["2", "2", "2", "2"]  # powers, penalty powers, items, templates
+        assert "尚无裁量基准" not in html
+        assert "权力事项新版本" in html  # the latest catalog events, by label
 
 
 class TestLeaderHome:

@@ -323,3 +323,29 @@ def checklist_detail(session: Session, district_code: str, code: str, *, on: dat
         item_codes=[codes[i].code for i in version.item_ids if i in codes],
         versions=[VersionInfo.model_validate(v, from_attributes=True) for v in history],
     )
+
+
+@dataclass(frozen=True)
+class CatalogSummary:
+    """What a catalog admin's home page counts, as on a date."""
+
+    powers: int
+    penalty_powers: int
+    without_benchmark: list[str]
+    check_items: int
+    checklists: int
+    subject_types: int
+
+
+def catalog_summary(session: Session, district_code: str, *, on: date) -> CatalogSummary:
+    pairs = repo.power_versions_in_force(session, district_code, on)
+    penalties = [p for p, v in pairs if v.kind == PowerKind.PENALTY]
+    with_benchmark = repo.powers_with_benchmark(session, [p.id for p in penalties])
+    return CatalogSummary(
+        powers=len(pairs),
+        penalty_powers=len(penalties),
+        without_benchmark=[p.code for p in penalties if p.id not in with_benchmark],
+        check_items=len(check_items(session, district_code, on=on)),
+        checklists=len(checklists(session, district_code, on=on)),
+        subject_types=len(repo.subject_types(session, district_code)),
+    )

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from zhifa.catalog import browse as catalog_browse
 from zhifa.config import Settings
 from zhifa.kit.clock import local, utcnow
 from zhifa.models.org import Officer, UnitKind
@@ -112,15 +113,23 @@ def _dispatcher_home(q: HomeQuery) -> dict[str, Any]:
 
 
 def _catalog_admin_home(q: HomeQuery) -> dict[str, Any]:
+    district = q.actor.district_code
     return {
         "districts": repo.districts(q.session, q.scope),
         "departments": repo.departments(q.session, q.scope),
+        "catalog": catalog_browse.catalog_summary(q.session, district, on=q.today),
+        "catalog_events": repo.latest_events(
+            q.session, q.scope, limit=EVENT_LIMIT, kind_prefix="catalog."
+        ),
     }
 
 
 def _legal_reviewer_home(q: HomeQuery) -> dict[str, Any]:
-    expiring = repo.certs_expiring(q.session, q.scope, by=q.warning_date())
-    return {**_catalog_admin_home(q), "expiring": expiring}
+    return {
+        "districts": repo.districts(q.session, q.scope),
+        "departments": repo.departments(q.session, q.scope),
+        "expiring": repo.certs_expiring(q.session, q.scope, by=q.warning_date()),
+    }
 
 
 def _leader_home(q: HomeQuery) -> dict[str, Any]:
