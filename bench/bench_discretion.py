@@ -9,12 +9,16 @@ multiple, percentage, no fine; a third with bands; every fifth with a second pow
 version), each citing two articles of statutes loaded from the sample texts (and the
 行政处罚法), 40 subject types with checklists of about 17 items.
 
-Each operation runs in its own session, as a request would, and is timed on its own:
+Both reads are served from the district's in-memory catalog snapshot (``catalog.snapshot``),
+checked against the catalog stamp on every call. First the cold build of that snapshot is timed
+once (the first read after a catalog change pays it). Then each operation runs in its own session,
+as a request would, and is timed on its own, with the snapshot warm:
 - baseline: ``session.get`` of one power by primary key (a fresh read);
-- checklist assembly for a random subject type (``loader.checklist_for_subject_type``: the
-  checklist versions in force, their items' versions, each item's powers' names and citations);
+- checklist assembly for a random subject type (``assembly.for_subject_type``: the checklist
+  versions in force, their items' versions, each item's powers' names and citations);
 - evaluation of a random power: ``loader.load`` + ``engine.evaluate`` (load and compute), and the
-  same plus the API shape with Chinese texts (``schemas.present``).
+  same plus the API shape with Chinese texts (``schemas.present``);
+- and the floor under both: the catalog stamp read alone, in its own session.
 It prints p50 and p99 in ms and whether p99 ≤ 1 ms (the goal; nothing is asserted).
 """
 
@@ -37,6 +41,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from zhifa import migrate
+from zhifa.catalog import assembly, snapshot
 from zhifa.catalog.discretion import loader
 from zhifa.catalog.discretion.engine import evaluate
 from zhifa.catalog.discretion.schemas import EvaluationIn, present
@@ -57,6 +62,7 @@ from zhifa.models.catalog import (
     Provision,
     SubjectType,
 )
+from zhifa.models.catalog_stamp import current_stamp
 from zhifa.models.org import Department, District
 
 QUICK = "--quick" in sys.argv
@@ -354,10 +360,14 @@ def measure(label: str, db: Database, catalog: Catalog) -> None:
         with db.sessionmaker() as session:
             session.get(Power, rng.choice(power_ids), populate_existing=True)
 
+    def stamp() -> None:
+        with db.sessionmaker() as session:
+            current_stamp(session)
+
     def checklist() -> None:
         with db.sessionmaker() as session:
             code = rng.choice(catalog.subject_types)
-            loader.checklist_for_subject_type(session, DISTRICT, code, ON)
+            assembly.for_subject_type(session, DISTRICT, code, on=ON)
 
     def request() -> EvaluationIn:
         code, party, facts = rng.choice(catalog.powers)
@@ -378,8 +388,10 @@ def measure(label: str, db: Database, catalog: Catalog) -> None:
         with db.sessionmaker() as session:
             present(evaluate(loader.load(session, DISTRICT, request(), today=ON)), "zh_CN")
 
+    cold = cold_build(db)
     base = timed("session.get(Power) (baseline)", baseline)
     cases = [
+        timed("catalog stamp read alone (the floor)", stamp),
         timed("checklist for a subject type", checklist),
         timed("evaluate a power (load + compute)", compute),
         timed("  … + API shape, Chinese steps", full),
@@ -389,6 +401,39 @@ def measure(label: str, db: Database, catalog: Catalog) -> None:
         f"{SUBJECT_TYPES} subject types × {ITEMS_PER_CHECKLIST} items, {OPS:,} operations each"
     )
     print_table(title, base, cases)
+    print(f"snapshot: cold build {cold:.1f} ms; rebuild after a change {rebuild(db):.1f} ms")
+
+
+def cold_build(db: Database) -> float:
+    """The first read's cost: the stamp, then the district's snapshot built (ms)."""
+    with db.sessionmaker() as session:
+        start = time.perf_counter()
+        built = snapshot.snapshot_for(session, DISTRICT)
+        elapsed = time.perf_counter() - start
+    assert len(built.powers) == POWERS
+    return elapsed * 1000
+
+
+def rebuild(db: Database) -> float:
+    """The first read after a new benchmark version is committed (ms): the snapshot is rebuilt,
+    reusing the parsed benchmarks whose stored text did not change."""
+    with db.unit_of_work() as session:
+        data, _ = spec_for(0, random.Random(0), shift=1_000)
+        session.add(
+            BenchmarkVersion(
+                power_id=1,
+                version=3,
+                effective_from=date(2025, 1, 1),
+                content_sha256=DIGEST,
+                spec=data,
+            )
+        )
+    with db.sessionmaker() as session:
+        start = time.perf_counter()
+        built = snapshot.snapshot_for(session, DISTRICT)
+        elapsed = time.perf_counter() - start
+    assert len(built.powers_by_id[1].benchmarks) == 3
+    return elapsed * 1000
 
 
 def print_table(title: str, baseline: Timing, cases: list[Timing]) -> None:

@@ -18,6 +18,7 @@ from zhifa.models.catalog import (
     Provision,
     SubjectType,
 )
+from zhifa.models.catalog_stamp import CatalogStamp
 from zhifa.models.ledger import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -32,6 +33,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "BenchmarkVersion",
+    "CatalogStamp",
     "CheckItem",
     "CheckItemVersion",
     "Checklist",

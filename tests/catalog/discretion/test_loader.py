@@ -1,5 +1,6 @@
-"""The loader's queries: the merged checklist of a subject type (versions by date, template order,
-each item once, powers with their citations) and the citations of an evaluation."""
+"""Reading the catalog snapshot: the merged checklist of a subject type (versions by date,
+template order, each item once, powers with their citations) and the citations of an
+evaluation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.catalog.discretion import builders, examples
 from tests.catalog.discretion.builders import World
+from zhifa.catalog import assembly
 from zhifa.catalog.discretion import loader
 from zhifa.catalog.discretion.schemas import EvaluationIn
 from zhifa.errors import NotFound
@@ -133,41 +135,39 @@ class TestChecklistForSubjectType:
         self, session: Session
     ) -> None:
         place, _, _ = cafe_site(session)
-        entries = loader.checklist_for_subject_type(
-            session, place.district_code, "internet_cafe", date(2024, 3, 1)
+        merged = assembly.for_subject_type(
+            session, place.district_code, "internet_cafe", on=date(2024, 3, 1)
         )
-        assert [e.item_code for e in entries] == ["JC-1", "JC-2", "JC-3"]
-        assert [e.checklist_code for e in entries] == ["QD-A", "QD-A", "QD-B"]
-        basis = entries[0].powers[0]
+        assert [i.code for i in merged.items] == ["JC-1", "JC-2", "JC-3"]
+        assert [i.checklists for i in merged.items] == [["QD-A"], ["QD-A", "QD-B"], ["QD-B"]]
+        basis = merged.items[0].powers[0]
         assert basis.code == "CF-WH-031"
         assert (
             basis.citations[0].label
             == "《互联网上网服务营业场所管理条例》第三十一条第一款第（二）项"
         )
         assert basis.citations[0].text == "（二）接纳未成年人进入营业场所的；"
-        assert entries[2].powers == ()
+        assert merged.items[2].powers == []
 
     def test_the_versions_in_force_on_the_date_are_used(self, session: Session) -> None:
         place, _, _ = cafe_site(session)
-        entries = loader.checklist_for_subject_type(
-            session, place.district_code, "internet_cafe", date(2024, 10, 1)
+        merged = assembly.for_subject_type(
+            session, place.district_code, "internet_cafe", on=date(2024, 10, 1)
         )
         # QD-B was deactivated on 2024-09-01; JC-2 has its second wording since 2024-06-01.
-        assert [e.item_code for e in entries] == ["JC-1", "JC-2"]
-        assert entries[1].text == "场内是否有未成年人（核验身份证）"
+        assert [i.code for i in merged.items] == ["JC-1", "JC-2"]
+        assert merged.items[1].text == "场内是否有未成年人（核验身份证）"
 
     def test_an_unknown_subject_type_is_404(self, session: Session) -> None:
         place, _, _ = cafe_site(session)
         with pytest.raises(NotFound) as refused:
-            loader.checklist_for_subject_type(session, place.district_code, "zoo", date(2024, 1, 1))
+            assembly.for_subject_type(session, place.district_code, "zoo", on=date(2024, 1, 1))
         assert refused.value.detail["field"] == "subject_type"
 
     def test_another_districts_subject_type_is_404(self, session: Session) -> None:
         cafe_site(session)
         with pytest.raises(NotFound):
-            loader.checklist_for_subject_type(
-                session, builders.OTHER, "internet_cafe", date(2024, 1, 1)
-            )
+            assembly.for_subject_type(session, builders.OTHER, "internet_cafe", on=date(2024, 1, 1))
 
 
 class TestEvaluationInput:

@@ -1,32 +1,23 @@
-"""The queries that fetch what the discretion engine needs, and the merged checklist of a subject
-type; everything scoped to one district (laws and provisions are national).
+"""What the discretion engine needs for one evaluation, read from the district's catalog snapshot
+(``catalog.snapshot``): the power and each concurrent power (by code, in the actor's district),
+the power and benchmark versions in force on the act date and on the decision date, the
+district's policy on both dates (or the default), the text of every cited provision as in force
+on the act date, and the articles of the 行政处罚法 the engine's steps rely on.
 
-For an evaluation: the power and each concurrent power (by code, in the actor's district), the
-power and benchmark versions in force on the act date and on the decision date, the district's
-policy on both dates (or the default), the text of every cited provision as in force on the act
-date, and the articles of the 行政处罚法 the engine's steps rely on. Refusals: an unknown code is
-404 naming it; no version in force on the act date is 422 ``act_date``; a power without any
-benchmark is 409.
+Refusals: an unknown code is 404 naming its field; no version in force on the act date is 422
+``act_date``; a power without any benchmark is 409; a stored benchmark that is not valid is 409.
 
-The SQL is in ``queries`` (prepared Core statements): it reads every version of a power up to the
-decision date in one round trip, and this module picks the one in force on each date (a power has
-a handful of versions). Parsed benchmark and policy specs are cached by their JSON text, so a
-stored version is validated once per process.
+The snapshot is read once per request (one query for the catalog stamp while it is current) and
+everything else is chosen in memory.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from zhifa.catalog.discretion import queries
 from zhifa.catalog.discretion.facts import check_dates
 from zhifa.catalog.discretion.model import (
     BenchmarkView,
@@ -40,37 +31,26 @@ from zhifa.catalog.discretion.model import (
 from zhifa.catalog.discretion.schemas import EvaluationIn
 from zhifa.catalog.laws.citations import excerpt, format_citation
 from zhifa.catalog.policy import DEFAULT_POLICY, PolicySpec
+from zhifa.catalog.snapshot import (
+    PENALTY_LAW,
+    PENALTY_LAW_ARTICLES,
+    BenchmarkRow,
+    CitationRef,
+    LawRevision,
+    PolicyRow,
+    PowerEntry,
+    PowerVersionRow,
+    Snapshot,
+    latest_on,
+    snapshot_for,
+)
 from zhifa.catalog.spec import BenchmarkSpec
+from zhifa.catalog.versions import in_force
 from zhifa.errors import Conflict, InvalidInput, NotFound
 
-PENALTY_LAW = "行政处罚法"
-# The articles of the 行政处罚法 (2021) the engine's steps rely on.
-PENALTY_LAW_ARTICLES = (28, 29, 30, 32, 33, 36, 37, 49, 51)
+__all__ = ["PENALTY_LAW", "PENALTY_LAW_ARTICLES", "load", "penalty_law"]
 
-
-class _Versioned(Protocol):
-    @property
-    def version(self) -> int: ...
-
-    @property
-    def effective_from(self) -> date: ...
-
-
-V = TypeVar("V", bound=_Versioned)
-
-
-def in_force(rows: Iterable[V], on: date) -> V | None:
-    """The latest ``effective_from`` on or before ``on``; of equal dates the higher version."""
-    best: V | None = None
-    for row in rows:
-        if row.effective_from <= on and (
-            best is None or (row.effective_from, row.version) > (best.effective_from, best.version)
-        ):
-            best = row
-    return best
-
-
-# --- Evaluation ---
+_Chosen = tuple[PowerEntry, PowerVersionRow, BenchmarkRow, PowerVersionRow, BenchmarkRow]
 
 
 def load(session: Session, district_code: str, data: EvaluationIn, *, today: date) -> EngineInput:
@@ -79,12 +59,8 @@ def load(session: Session, district_code: str, data: EvaluationIn, *, today: dat
     check_dates(data.act_date, decision_date, data.discovered_on, data.continuing_until)
     others = [c for c in dict.fromkeys(data.concurrent_power_codes) if c != data.power_code]
     fields = {data.power_code: "power_code"} | dict.fromkeys(others, "concurrent_power_codes")
-    rows = queries.powers(session, district_code, fields, decision_date)
-    policies = [
-        _PolicyRow(row.id, row.version, row.effective_from, row.spec)
-        for row in queries.policies(session, district_code, decision_date)
-    ]
-    loaded = _candidates(session, rows, fields, data.act_date, decision_date, policies)
+    snapshot = snapshot_for(session, district_code)
+    loaded = _candidates(snapshot, fields, data.act_date, decision_date)
     return EngineInput(
         main=loaded[data.power_code],
         concurrent=tuple(loaded[code] for code in others),
@@ -98,96 +74,47 @@ def load(session: Session, district_code: str, data: EvaluationIn, *, today: dat
         mitigation=data.mitigation,
         chosen_fen=data.chosen_fen,
         reason=data.reason,
-        penalty_law=penalty_law(session, decision_date),
+        penalty_law=penalty_law(snapshot, decision_date),
     )
 
 
-@dataclass(frozen=True)
-class _PowerRow:
-    id: int
-    version: int
-    effective_from: date
-    name: str
-    party_types: list[str]
-    citations: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class _BenchRow:
-    id: int
-    version: int
-    effective_from: date
-    spec: str  # JSON text
-
-
-@dataclass(frozen=True)
-class _PolicyRow:
-    id: int
-    version: int
-    effective_from: date
-    spec: str  # JSON text
-
-
-@dataclass
-class _Found:
-    power_id: int
-    versions: dict[int, _PowerRow]
-    benchmarks: dict[int, _BenchRow]
-
-
-def _found(rows: Sequence[Any]) -> dict[str, _Found]:
-    found: dict[str, _Found] = {}
-    for row in rows:
-        entry = found.setdefault(row.code, _Found(row.power_id, {}, {}))
-        if row.pv_id is not None:
-            entry.versions[row.pv_id] = _PowerRow(
-                row.pv_id, row.pv_version, row.pv_from, row.name, row.party_types, row.citations
-            )
-        if row.bv_id is not None:
-            entry.benchmarks[row.bv_id] = _BenchRow(
-                row.bv_id, row.bv_version, row.bv_from, row.spec
-            )
-    return found
-
-
 def _candidates(
-    session: Session,
-    rows: Sequence[Any],
-    fields: dict[str, str],
-    act_date: date,
-    decision_date: date,
-    policies: list[_PolicyRow],
+    snapshot: Snapshot, fields: dict[str, str], act_date: date, decision_date: date
 ) -> dict[str, PowerCandidates]:
-    found = _found(rows)
-    chosen: dict[str, tuple[_PowerRow, _BenchRow, _PowerRow, _BenchRow]] = {}
-    for code, field in fields.items():
-        entry = found.get(code)
-        if entry is None:
-            raise NotFound(
-                "There is no power item {code} in your district.",
-                detail={"field": field, "code": code},
-                code=code,
-            )
-        p_act = in_force(entry.versions.values(), act_date)
-        if p_act is None:
-            raise _not_in_force(code, act_date)
-        b_act = in_force(entry.benchmarks.values(), act_date)
-        if b_act is None:
-            raise _no_benchmark(session, code, entry.power_id, act_date)
-        p_dec = in_force(entry.versions.values(), decision_date) or p_act
-        b_dec = in_force(entry.benchmarks.values(), decision_date) or b_act
-        chosen[code] = (p_act, b_act, p_dec, b_dec)
-    versions = [row for rows_ in chosen.values() for row in (rows_[0], rows_[2])]
-    citations = citation_views(session, [r.citations for r in versions], act_date)
-    policy_act = _policy_view(in_force(policies, act_date))
-    policy_dec = _policy_view(in_force(policies, decision_date))
+    chosen = {
+        code: _chosen(snapshot, code, field, act_date, decision_date)
+        for code, field in fields.items()
+    }
+    policy_act = _policy_view(in_force(snapshot.policies, act_date))
+    policy_dec = _policy_view(in_force(snapshot.policies, decision_date))
     result: dict[str, PowerCandidates] = {}
-    for code, (p_act, b_act, p_dec, b_dec) in chosen.items():
-        power_id = found[code].power_id
-        at_act = _candidate(code, power_id, p_act, b_act, policy_act, citations)
-        at_decision = _candidate(code, power_id, p_dec, b_dec, policy_dec, citations)
+    for code, (power, p_act, b_act, p_dec, b_dec) in chosen.items():
+        at_act = _candidate(snapshot, power, p_act, b_act, policy_act, act_date)
+        at_decision = _candidate(snapshot, power, p_dec, b_dec, policy_dec, act_date)
         result[code] = PowerCandidates(at_act, at_decision)
     return result
+
+
+def _chosen(
+    snapshot: Snapshot, code: str, field: str, act_date: date, decision_date: date
+) -> _Chosen:
+    """The power's versions in force on the act and decision dates, or the refusal."""
+    power = snapshot.powers.get(code)
+    if power is None:
+        raise NotFound(
+            "There is no power item {code} in your district.",
+            detail={"field": field, "code": code},
+            code=code,
+        )
+    p_act = in_force(power.versions, act_date)
+    if p_act is None:
+        raise _not_in_force(code, act_date)
+    b_act = in_force(power.benchmarks, act_date)
+    if b_act is None:
+        raise _no_benchmark(code, power, act_date)
+    p_dec = in_force(power.versions, decision_date) or p_act
+    b_dec = in_force(power.benchmarks, decision_date) or b_act
+    return power, p_act, b_act, p_dec, b_dec
 
 
 def _not_in_force(code: str, on: date) -> InvalidInput:
@@ -199,8 +126,8 @@ def _not_in_force(code: str, on: date) -> InvalidInput:
     )
 
 
-def _no_benchmark(session: Session, code: str, power_id: int, on: date) -> Exception:
-    if not queries.has_benchmark(session, power_id):
+def _no_benchmark(code: str, power: PowerEntry, on: date) -> Exception:
+    if not power.benchmarks:
         return Conflict(
             "The power item {code} has no discretion benchmark, so no fine can be computed.",
             detail={"field": "power_code", "code": code},
@@ -215,119 +142,93 @@ def _no_benchmark(session: Session, code: str, power_id: int, on: date) -> Excep
 
 
 def _candidate(
-    code: str,
-    power_id: int,
-    power: _PowerRow,
-    bench: _BenchRow,
+    snapshot: Snapshot,
+    power: PowerEntry,
+    version: PowerVersionRow,
+    bench: BenchmarkRow,
     policy: PolicyView,
-    citations: dict[int, CitationView],
+    act_date: date,
 ) -> Candidate:
     view = PowerView(
-        power_id=power_id,
-        code=code,
-        name=power.name,
-        version_id=power.id,
-        version=power.version,
-        effective_from=power.effective_from,
-        party_types=tuple(power.party_types),
-        citations=_cited(power.citations, citations),
+        power_id=power.id,
+        code=power.code,
+        name=version.name,
+        version_id=version.id,
+        version=version.version,
+        effective_from=version.effective_from,
+        party_types=version.party_types,
+        citations=citation_views(snapshot, version.citations, act_date),
     )
     benchmark = BenchmarkView(bench.id, bench.version, bench.effective_from)
-    return Candidate(view, benchmark_spec(bench.spec, code, bench.version), benchmark, policy)
+    return Candidate(view, _benchmark_spec(bench, power.code), benchmark, policy)
 
 
-def benchmark_spec(text: str, code: str, version: int) -> BenchmarkSpec:
-    """The stored benchmark (JSON text), validated once per distinct text."""
-    try:
-        return _parsed_benchmark(text)
-    except ValidationError as exc:
+def _benchmark_spec(bench: BenchmarkRow, code: str) -> BenchmarkSpec:
+    """The benchmark parsed when the snapshot was built; a stored one that is not valid is 409."""
+    if bench.spec is None:
         raise Conflict(
             "Version {version} of the discretion benchmark of {code} is not valid: {problem}",
             detail={"field": "power_code", "code": code},
             code=code,
-            version=version,
-            problem=exc.errors()[0]["msg"],
-        ) from None
+            version=bench.version,
+            problem=bench.problem,
+        )
+    return bench.spec
 
 
-@lru_cache(maxsize=4096)
-def _parsed_benchmark(text: str) -> BenchmarkSpec:
-    return BenchmarkSpec.model_validate_json(text)
-
-
-@lru_cache(maxsize=256)
-def _parsed_policy(text: str) -> PolicySpec:
-    return PolicySpec.model_validate_json(text)
-
-
-def _policy_view(row: _PolicyRow | None) -> PolicyView:
+def _policy_view(row: PolicyRow | None) -> PolicyView:
     if row is None:
         return PolicyView(DEFAULT_POLICY)
-    return PolicyView(_parsed_policy(row.spec), row.id, row.version, row.effective_from)
+    # A stored policy that is not valid fails here, as it always has (it is checked when written).
+    spec = row.spec if row.spec is not None else PolicySpec.model_validate_json(row.text)
+    return PolicyView(spec, row.id, row.version, row.effective_from)
 
 
 # --- Citations ---
 
 
 def citation_views(
-    session: Session, lists: Iterable[list[dict[str, Any]]], on: date
-) -> dict[int, CitationView]:
-    """Every provision cited in ``lists`` by id, as its article reads on ``on`` (the cited
-    version when the article was not in force yet): a view with the whole article's text."""
-    ids = {int(c["provision_id"]) for citations in lists for c in citations}
-    best: dict[int, Any] = {}
-    for row in queries.cited(session, ids, on):
-        held = best.get(row.cited_id)
-        newer = held is None or (
-            row.current_id is not None
-            and (
-                held.current_id is None
-                or (row.effective_on, row.version) > (held.effective_on, held.version)
-            )
-        )
-        if newer:
-            best[row.cited_id] = row
-    return {
-        cited_id: CitationView(
-            role="",
-            document_title=row.title,
-            label="",  # set per citation, with its paragraph and item (``_cited``)
-            text=row.text,
-            article=row.article,
-            provision_id=row.current_id if row.current_id is not None else cited_id,
-        )
-        for cited_id, row in best.items()
-    }
-
-
-def _cited(
-    citations: list[dict[str, Any]], views: dict[int, CitationView]
+    snapshot: Snapshot, citations: tuple[CitationRef, ...], on: date
 ) -> tuple[CitationView, ...]:
-    """The power version's citations in order, each narrowed to its paragraph and item."""
+    """A power version's citations in order, each as its article reads on ``on`` (the cited
+    version when the article was not in force yet), narrowed to its paragraph and item."""
     out: list[CitationView] = []
     for citation in citations:
-        whole = views.get(int(citation["provision_id"]))
-        if whole is None:
+        found = snapshot.cited(citation.provision_id, on)
+        if found is None:
             continue
-        paragraph, item = int(citation.get("paragraph", 0)), int(citation.get("item", 0))
-        try:
-            text = excerpt(whole.text, paragraph, item)
-        except ValueError:
-            text = whole.text
-        label = _label(whole.document_title, whole.article, paragraph, item)
         out.append(
-            CitationView(
-                role=str(citation.get("role", "")),
-                document_title=whole.document_title,
-                label=label,
-                text=text,
-                article=whole.article,
-                provision_id=whole.provision_id,
-                paragraph=paragraph,
-                item=item,
+            _view(
+                citation.role,
+                found.document_title,
+                found.article,
+                found.provision_id,
+                found.text,
+                citation.paragraph,
+                citation.item,
             )
         )
     return tuple(out)
+
+
+@lru_cache(maxsize=16_384)
+def _view(
+    role: str, title: str, article: int, provision_id: int, text: str, paragraph: int, item: int
+) -> CitationView:
+    try:
+        part = excerpt(text, paragraph, item)
+    except ValueError:
+        part = text
+    return CitationView(
+        role=role,
+        document_title=title,
+        label=_label(title, article, paragraph, item),
+        text=part,
+        article=article,
+        provision_id=provision_id,
+        paragraph=paragraph,
+        item=item,
+    )
 
 
 @lru_cache(maxsize=16_384)
@@ -335,120 +236,38 @@ def _label(title: str, article: int, paragraph: int, item: int) -> str:
     return format_citation(title, article, paragraph, item)
 
 
-def penalty_law(session: Session, on: date) -> dict[int, CitationView]:
+def penalty_law(snapshot: Snapshot, on: date) -> dict[int, CitationView]:
     """The 行政处罚法 articles the steps cite, from its revision in force on ``on`` (empty when
     that law is not loaded: the steps still name the articles)."""
-    rows = queries.law_articles(session, PENALTY_LAW, PENALTY_LAW_ARTICLES, on)
-    if not rows:
+    revision = _penalty_law_revision(snapshot.penalty_law, on)
+    if revision is None:
         return {}
-    document = max(rows, key=lambda r: (r.document_from, r.revision_date, r.document_id))
-    best: dict[int, Any] = {}
-    for row in rows:
-        if row.document_id != document.document_id:
+    views: dict[int, CitationView] = {}
+    for article in sorted(revision.articles):
+        version = latest_on(revision.articles[article], on)
+        if version is not None:
+            views[article] = CitationView(
+                role="rule",
+                document_title=revision.title,
+                label=_label(revision.title, article, 0, 0),
+                text=version.text,
+                article=article,
+                provision_id=version.provision_id,
+            )
+    return views
+
+
+def _penalty_law_revision(revisions: tuple[LawRevision, ...], on: date) -> LawRevision | None:
+    """The latest revision in force on ``on`` with one of the articles in force by then."""
+    best: LawRevision | None = None
+    for revision in revisions:
+        if revision.effective_on > on or (
+            revision.repealed_on is not None and revision.repealed_on <= on
+        ):
             continue
-        held = best.get(row.article)
-        if held is None or (row.effective_on, row.version) > (held.effective_on, held.version):
-            best[row.article] = row
-    return {
-        article: CitationView(
-            role="rule",
-            document_title=row.title,
-            label=_label(row.title, article, 0, 0),
-            text=row.text,
-            article=article,
-            provision_id=row.id,
-        )
-        for article, row in sorted(best.items())
-    }
-
-
-# --- The merged checklist of a subject type ---
-
-
-@dataclass(frozen=True)
-class PowerBasis:
-    """A power that applies when a check item fails, with its legal basis."""
-
-    power_id: int
-    code: str
-    name: str
-    citations: tuple[CitationView, ...]
-
-
-@dataclass(frozen=True)
-class ChecklistEntry:
-    checklist_code: str
-    item_id: int
-    item_code: str
-    text: str
-    guidance: str
-    evidence: tuple[str, ...]
-    department_id: int
-    powers: tuple[PowerBasis, ...]
-
-
-def checklist_for_subject_type(
-    session: Session, district_code: str, subject_type_code: str, on: date
-) -> list[ChecklistEntry]:
-    """Every active checklist of the subject type in force on ``on``, merged: items in template
-    order (templates by code), each once, with its version in force and its powers' names and
-    citations."""
-    rows = queries.checklists(session, district_code, subject_type_code, on)
-    if not rows:
-        raise NotFound(
-            "There is no subject type {code} in your district.",
-            detail={"field": "subject_type", "code": subject_type_code},
-            code=subject_type_code,
-        )
-    order = _checklist_items(rows, on)
-    items = _item_versions(session, [item_id for item_id, _ in order], on)
-    powers = _power_bases(session, {pid for row in items.values() for pid in row.power_ids}, on)
-    return [
-        ChecklistEntry(
-            checklist_code=checklist_code,
-            item_id=item_id,
-            item_code=items[item_id].code,
-            text=items[item_id].text,
-            guidance=items[item_id].guidance,
-            evidence=tuple(items[item_id].evidence),
-            department_id=items[item_id].department_id,
-            powers=tuple(powers[p] for p in items[item_id].power_ids if p in powers),
-        )
-        for item_id, checklist_code in order
-        if item_id in items
-    ]
-
-
-def _checklist_items(rows: Sequence[Any], on: date) -> list[tuple[int, str]]:
-    by_checklist: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        if row.code is not None and row.version is not None:
-            by_checklist[row.code].append(row)
-    order: dict[int, str] = {}
-    for code in sorted(by_checklist):
-        current = in_force(by_checklist[code], on)
-        if current is not None and current.active:
-            for item_id in current.item_ids:
-                order.setdefault(int(item_id), code)
-    return list(order.items())
-
-
-def _item_versions(session: Session, item_ids: list[int], on: date) -> dict[int, Any]:
-    by_item: dict[int, list[Any]] = defaultdict(list)
-    for row in queries.item_versions(session, item_ids, on):
-        by_item[row.check_item_id].append(row)
-    found = {item_id: in_force(rows, on) for item_id, rows in by_item.items()}
-    return {item_id: row for item_id, row in found.items() if row is not None}
-
-
-def _power_bases(session: Session, power_ids: set[int], on: date) -> dict[int, PowerBasis]:
-    by_power: dict[int, list[Any]] = defaultdict(list)
-    for row in queries.power_versions(session, power_ids, on):
-        by_power[row.power_id].append(row)
-    current = {pid: in_force(rows, on) for pid, rows in by_power.items()}
-    rows = {pid: row for pid, row in current.items() if row is not None}
-    views = citation_views(session, [row.citations for row in rows.values()], on)
-    return {
-        pid: PowerBasis(pid, row.code, row.name, _cited(row.citations, views))
-        for pid, row in rows.items()
-    }
+        if not any(v.effective_on <= on for vs in revision.articles.values() for v in vs):
+            continue
+        key = (revision.effective_on, revision.revision_date, revision.document_id)
+        if best is None or key > (best.effective_on, best.revision_date, best.document_id):
+            best = revision
+    return best
