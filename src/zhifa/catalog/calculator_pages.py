@@ -25,6 +25,7 @@ from zhifa.catalog.auth import CatalogRead
 from zhifa.catalog.discretion import loader
 from zhifa.catalog.discretion.engine import evaluate
 from zhifa.catalog.discretion.schemas import EvaluationIn, EvaluationRead, present
+from zhifa.catalog.exchange.cells import split_list
 from zhifa.catalog.policy import Circumstance
 from zhifa.catalog.presenters import (
     LABELS,
@@ -237,6 +238,7 @@ def _values(form: FormValues) -> dict[str, Any]:
         "facts": facts,
         "circumstances": form.texts("circumstances"),
         "mitigation": form.text("mitigation"),
+        "concurrent": form.text("concurrent"),
         "chosen_yuan": form.text("chosen_yuan"),
         "reason": form.text("reason"),
     }
@@ -262,6 +264,7 @@ def _evaluation_in(values: dict[str, Any], chosen: Chosen | None) -> EvaluationI
         facts=facts,
         circumstances=values["circumstances"],
         mitigation=values["mitigation"] or None,
+        concurrent_power_codes=split_list(values["concurrent"]),
         chosen_fen=to_fen(chosen_yuan, "chosen_fen") if chosen_yuan else None,
         reason=values["reason"].strip()[:2000],
     )
