@@ -8,7 +8,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html.parser import HTMLParser
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.org.helpers import web_login
 from zhifa.catalog.checklists import check_item_service, checklist_service, subject_type_service
+from zhifa.catalog.exchange.columns import LAYOUTS, SheetKind
 from zhifa.catalog.laws.schemas import LawMeta
 from zhifa.catalog.laws.service import law_service
 from zhifa.catalog.schemas import (
@@ -788,3 +791,243 @@ class TestThePublishedBenchmarks:
 
         assert client.get("/public/benchmarks/999999").status_code == 404
         assert client.get("/public/benchmarks/nothing").status_code == 404
+
+
+class _FormFields(HTMLParser):
+    """The values a browser would post for the benchmark table: inputs and selected options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._select: str | None = None
+        self._depth = 0  # inside <template> rows are not posted
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag == "template":
+            self._depth += 1
+        name = found.get("name", "")
+        if self._depth or not name.startswith("rows-"):
+            if tag == "option" and self._select and "selected" in found:
+                self.fields[self._select] = found.get("value", "")
+            return
+        if tag == "input":
+            self.fields[name] = found.get("value", "")
+        elif tag == "select":
+            self._select = name
+            self.fields[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "template":
+            self._depth -= 1
+        elif tag == "select":
+            self._select = None
+
+
+def table_fields(html: str) -> dict[str, str]:
+    parser = _FormFields()
+    parser.feed(html)
+    return parser.fields
+
+
+EDITOR = f"/catalog/powers/{CODE}/benchmark/edit"
+COLUMNS = [
+    c
+    for c in LAYOUTS[SheetKind.BENCHMARKS].columns
+    if c not in ("序号", "事项编码", "生效日期", "版本说明")
+]
+
+
+class TestTheBenchmarkEditor:
+    """The benchmark typed as rows of the 裁量基准 sheet. Row 1 is the statutory range (单位, up
+    to 15,000 yuan), row 2 the fact 'minors', row 3 the 一般 tier (3,000 yuan per minor)."""
+
+    def post(
+        self, client: TestClient, csrf: str, fields: dict[str, str], **form: str
+    ) -> httpx2.Response:
+        data = {"csrf_token": csrf, "effective_from": today_local().isoformat(), "note": ""}
+        return client.post(EDITOR, data=data | fields | form, follow_redirects=False)
+
+    def test_the_form_is_prefilled_with_the_rows_of_the_benchmark_in_force(
+        self, client: TestClient, session: Session
+    ) -> None:
+        world = build(session)
+        login(client, session, world.admin)
+
+        fields = table_fields(client.get(EDITOR).text)
+
+        assert fields["rows-1-行类型"] == "法定幅度"
+        assert (fields["rows-1-对象"], fields["rows-1-计算方式"]) == ("单位", "限额")
+        assert (fields["rows-1-上限"], fields["rows-1-处罚措施"]) == ("15000", "警告")
+        assert (fields["rows-2-行类型"], fields["rows-2-计量事实"]) == ("计量事实", "minors")
+        assert (fields["rows-2-事实名称"], fields["rows-2-事实类型"]) == ("未成年人人数", "计数")
+        assert (fields["rows-3-裁量等级"], fields["rows-3-计算方式"]) == ("一般", "按单位")
+        assert (fields["rows-3-下限"], fields["rows-3-上限"]) == ("3000", "3000")
+        assert fields["rows-3-封顶（元）"] == "15000"
+        assert all(fields[f"rows-{n}-行类型"] == "" for n in (4, 5, 6))  # three blank rows
+        assert "rows-7-行类型" not in fields
+
+    def test_a_power_without_a_benchmark_starts_with_its_statutory_rows_and_an_ordinary_tier(
+        self, client: TestClient, session: Session
+    ) -> None:
+        world = build(session)
+        author = Author(officer_id=world.admin.id, district_code=HOME, via="test")
+        power_service.put(session, author, code="CF-WH-009", data=cafe_power())
+        session.commit()
+        login(client, session, world.admin)
+
+        fields = table_fields(client.get("/catalog/powers/CF-WH-009/benchmark/edit").text)
+
+        assert (fields["rows-1-行类型"], fields["rows-1-对象"]) == ("法定幅度", "单位")
+        assert (fields["rows-2-行类型"], fields["rows-2-裁量等级"]) == ("裁量阶次", "一般")
+        assert fields["rows-3-行类型"] == ""
+
+    def test_posting_the_rows_back_unchanged_records_nothing_and_says_so(
+        self, client: TestClient, session: Session
+    ) -> None:
+        world = build(session)
+        csrf = login(client, session, world.admin)
+        fields = table_fields(client.get(EDITOR).text)
+        events = session.scalar(select(func.count()).select_from(LedgerEvent))
+
+        response = self.post(client, csrf, fields)
+
+        assert response.status_code == 200
+        assert "data-notice" in response.text
+        assert "未记录新版本" in response.text
+        assert versions_of(session, BenchmarkVersion) == 1
+        assert session.scalar(select(func.count()).select_from(LedgerEvent)) == events
+
+    def test_a_long_table_is_read_whole(self, client: TestClient, session: Session) -> None:
+        world = build(session)
+        csrf = login(client, session, world.admin)
+        fields = table_fields(client.get(EDITOR).text)
+        blank = {f"rows-{n}-{column}": "" for n in range(7, 120) for column in COLUMNS}
+
+        response = self.post(client, csrf, fields | blank)  # about 2,000 fields
+
+        assert response.status_code == 200
+        assert "未记录新版本" in response.text
+
+    def test_changing_the_ordinary_tier_records_version_two_with_the_note(
+        self, client: TestClient, session: Session
+    ) -> None:
+        world = build(session)
+        csrf = login(client, session, world.admin)
+        fields = table_fields(client.get(EDITOR).text)
+        fields |= {"rows-3-下限": "2000", "rows-3-上限": "2500"}
+
+        response = self.post(client, csrf, fields, effective_from="2024-01-01", note="下调")
+
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/catalog/powers/{CODE}"
+        session.expire_all()
+        latest = session.scalars(
+            select(BenchmarkVersion).order_by(BenchmarkVersion.version.desc())
+        ).first()
+        assert latest is not None
+        assert (latest.version, latest.note, latest.effective_from) == (
+            2,
+            "下调",
+            date(2024, 1, 1),
+        )
+        tier = latest.spec["tiers"][0]["organisation"]
+        assert (tier["min_fen"], tier["max_fen"]) == (200_000, 250_000)
+        kinds = session.scalars(
+            select(LedgerEvent.kind).where(LedgerEvent.subject_id == str(latest.id))
+        )
+        assert "catalog.benchmark.versioned" in set(kinds)
+
+    def test_a_tier_outside_the_statutory_range_is_refused_at_its_bounds(
+        self, client: TestClient, session: Session
+    ) -> None:
+        world = build(session)
+        csrf = login(client, session, world.admin)
+        fields = table_fields(client.get(EDITOR).text) | {"rows-3-上限": "20000"}
+
+        response = self.post(client, csrf, fields, effective_from="2024-01-01", note="调整")
+
+        assert response.status_code == 422
+        html = response.text
+        assert 'data-error-cell="3-上限"' in html
+        assert 'data-error-row="3" data-error-column="上限"' in html
+        assert "exceeds the statutory maximum" in html
+        assert table_fields(html)["rows-3-上限"] == "20000"  # what was typed is kept
+        assert versions_of(session, BenchmarkVersion) == 1
+
+    def test_a_bad_yuan_amount_is_refused_at_its_cell(
+        self, client: TestClient, session: Session
+    ) -> None:
+        world = build(session)
+        csrf = login(client, session, world.admin)
+        fields = table_fields(client.get(EDITOR).text) | {"rows-3-下限": "三千"}
+
+        response = self.post(client, csrf, fields, effective_from="2024-01-01", note="调整")
+
+        html = response.text
+        assert response.status_code == 422
+        assert 'data-error-cell="3-下限"' in html
+        assert 'data-error-row="3" data-error-column="下限"' in html
+        assert "三千" in html.split('data-error-column="下限"', 1)[1]  # the message names it
+        assert "rows-1-上限" in table_fields(html)
+        assert versions_of(session, BenchmarkVersion) == 1
+
+    def test_blank_rows_anywhere_are_ignored(self, client: TestClient, session: Session) -> None:
+        world = build(session)
+        csrf = login(client, session, world.admin)
+        shown = table_fields(client.get(EDITOR).text)
+        # The table with two blank rows before the tier and ten at the end.
+        moved = {k.replace("rows-3-", "rows-9-"): v for k, v in shown.items() if "rows-3-" in k}
+        blank = {f"rows-{n}-下限": "  " for n in (3, 4, *range(10, 20))}
+        fields = {k: v for k, v in shown.items() if k.startswith(("rows-1-", "rows-2-"))}
+        fields |= moved | blank | {"rows-9-上限": "3500", "rows-9-下限": "3500"}
+
+        response = self.post(client, csrf, fields, effective_from="2024-01-01", note="上调")
+
+        assert response.status_code == 303
+        assert versions_of(session, BenchmarkVersion) == 2
+
+    def test_without_the_script_rows_are_added_and_deleted_by_the_server(
+        self, client: TestClient, session: Session
+    ) -> None:
+        world = build(session)
+        csrf = login(client, session, world.admin)
+        fields = table_fields(client.get(EDITOR).text)
+
+        added = self.post(client, csrf, fields, add_row="1")
+        deleted = self.post(client, csrf, fields, remove_row="2")
+
+        assert added.status_code == 200
+        assert "rows-7-行类型" in table_fields(added.text)
+        after = table_fields(deleted.text)
+        assert (after["rows-2-行类型"], after["rows-2-裁量等级"]) == ("裁量阶次", "一般")
+        assert versions_of(session, BenchmarkVersion) == 1
+
+    def test_the_json_editor_still_records_a_version(
+        self, client: TestClient, session: Session
+    ) -> None:
+        world = build(session)
+        csrf = login(client, session, world.admin)
+        fields = table_fields(client.get(EDITOR).text)
+        spec = json.dumps(per_minor_spec(per_minor_fen=250_000))
+
+        response = self.post(
+            client, csrf, fields, spec=spec, mode="json", effective_from="2024-01-01", note="JSON"
+        )
+
+        assert response.status_code == 303
+        assert versions_of(session, BenchmarkVersion) == 2
+
+    @pytest.mark.parametrize("method", ["get", "post"])
+    def test_a_field_officer_is_refused(
+        self, client: TestClient, session: Session, method: str
+    ) -> None:
+        world = build(session)
+        csrf = login(client, session, world.officer)
+
+        response = client.request(
+            method, EDITOR, data={"csrf_token": csrf} if method == "post" else None
+        )
+
+        assert response.status_code == 403
+        assert versions_of(session, BenchmarkVersion) == 1

@@ -97,3 +97,39 @@ class TestTheFineCalculatorOnAPhone:
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.screenshot(path=str(tmp_path / "calculator-phone.png"), full_page=True)
         page.close()
+
+
+class TestTheBenchmarkEditorOnADesktop:
+    def test_the_catalog_admin_adds_and_deletes_rows_and_saves_a_new_version(
+        self, browser: Browser, live_url: str, tmp_path: Path
+    ) -> None:
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        page.goto(f"{live_url}/login")
+        page.fill("input[name=username]", ROLE_USERNAMES[Role.CATALOG_ADMIN])
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("h1[data-home-role]", timeout=15_000)
+        page.goto(f"{live_url}/catalog/powers/{CODE}/benchmark/edit")
+        rows = "table[data-bench-editor] tr.bench-row"
+        assert page.locator(rows).count() == 6  # three rows of the benchmark, three blank
+        page.screenshot(path=str(tmp_path / "benchmark-editor.png"))
+        page.evaluate("window.stayed = true")  # gone if a button posted the form
+
+        page.click("button[data-add-row]")
+        page.click('tr.bench-row[data-row="4"] button[data-delete-row]')
+        page.click('tr.bench-row[data-row="4"] button[data-delete-row]')
+
+        assert page.locator(rows).count() == 5
+        assert page.evaluate("window.stayed === true")  # the script did it in the page
+        names = page.eval_on_selector_all(
+            f"{rows} [name$='-行类型']", "els => els.map(e => e.name)"
+        )
+        assert names == [f"rows-{n}-行类型" for n in range(1, 6)]  # renumbered in page order
+        page.fill("input[name='rows-3-下限']", "2000")
+        page.fill("input[name='rows-3-上限']", "2000")
+        page.fill("#f-effective_from", "2024-01-01")
+        page.fill("#f-note", "下调每人罚款")
+        page.click("button.btn-primary[name=mode][value=rows]")
+        page.wait_for_url(f"{live_url}/catalog/powers/{CODE}", timeout=15_000)
+        page.screenshot(path=str(tmp_path / "benchmark-saved.png"), full_page=True)
+        page.close()

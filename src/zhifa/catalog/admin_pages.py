@@ -1,16 +1,16 @@
 """Catalog editing pages for the catalog admin (清单管理员, catalog:manage; anyone else gets 403):
-a power and a new version of it, a new benchmark version (its JSON spec), check items, checklists,
-subject types, and the import page (upload with progress, dry run, error report) with the export.
+a power and a new version of it, check items, checklists, subject types, and the import page
+(upload with progress, dry run, error report) with the export.
 
 Every save is a new version through the catalog services (which ledger it); nothing is edited in
 place. A refused form (422, or 409 for a code already taken) is shown again with what was typed and
 each message beside its field; the request's transaction is rolled back first, so nothing of it is
-saved. Forms post normally and, with htmx, in place (success → ``HX-Redirect``).
+saved. Forms post normally and, with htmx, in place (success → ``HX-Redirect``). The benchmark
+editor (a new benchmark version) is in ``benchmark_editor``, included here.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from zhifa.catalog import browse, versions
+from zhifa.catalog import benchmark_editor, browse, versions
 from zhifa.catalog import repository as repo
 from zhifa.catalog.auth import CatalogManage, CatalogRead
 from zhifa.catalog.checklists import check_item_service, checklist_service, subject_type_service
@@ -27,7 +27,6 @@ from zhifa.catalog.exchange import exporter, importer
 from zhifa.catalog.presenters import (
     LABELS,
     Posted,
-    benchmark_table,
     catalog_context,
     day,
     error_messages,
@@ -35,7 +34,6 @@ from zhifa.catalog.presenters import (
     translator,
 )
 from zhifa.catalog.schemas import (
-    BenchmarkVersionIn,
     CheckItemCreate,
     CheckItemVersionIn,
     ChecklistCreate,
@@ -44,8 +42,7 @@ from zhifa.catalog.schemas import (
     PowerVersionIn,
     SubjectTypeIn,
 )
-from zhifa.catalog.service import Author, benchmark_service, power_service
-from zhifa.catalog.spec import parse_benchmark
+from zhifa.catalog.service import Author, power_service
 from zhifa.errors import Conflict, InvalidInput, NotFound
 from zhifa.kit.clock import today_local
 from zhifa.models.catalog import PowerKind, PowerStatus
@@ -57,6 +54,7 @@ from zhifa.org.service import unit_service
 from zhifa.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(benchmark_editor.router)  # the benchmark editor (its own module)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 POWER_FIELDS = (
     "code",
@@ -86,7 +84,6 @@ ITEM_FIELDS = (
     "note",
 )
 LIST_FIELDS = ("code", "name", "subject_type", "item_codes", "active", "effective_from", "note")
-BENCHMARK_FIELDS = ("spec", "effective_from", "note")
 
 
 def _split(text: str) -> list[str]:
@@ -262,96 +259,6 @@ def revise_power(
         POWER_FIELDS,
         "catalog/power_form.html",
         lambda: _power_page(session, actor, values, new=False),
-    )
-
-
-# ---- benchmarks -----------------------------------------------------------------------------
-
-
-def _skeleton(parties: list[str]) -> dict[str, Any]:
-    """A starting point for a power without a benchmark: a fixed range per party type."""
-    formula = {"kind": "fixed", "min_fen": 0, "max_fen": 100000}
-    ranges = dict.fromkeys(parties, formula)
-    return {
-        "facts": [],
-        "statutory": ranges,
-        "measures": ["order_correction"],
-        "tiers": [{"level": "ordinary", "situation": "", **ranges}],
-    }
-
-
-def _benchmark_page(
-    request: Request, session: Session, actor: Actor, code: str, values: dict[str, Any]
-) -> dict[str, Any]:
-    """The form, with the benchmark in force today written out beside it for comparison."""
-    detail = browse.power_detail(session, actor.district_code, code, on=today_local())
-    table = (
-        benchmark_table(translator(request), detail.benchmark.spec) if detail.benchmark else None
-    )
-    return catalog_context(
-        session, actor, detail=detail, table=table, values=values, errors={}, tab="powers"
-    )
-
-
-@router.get("/catalog/powers/{code}/benchmark/edit")
-def edit_benchmark(
-    request: Request, session: DbSession, actor: CatalogManage, code: str
-) -> Response:
-    power = power_service.get_power(session, actor.district_code, code)
-    latest = versions.latest(repo.benchmark_versions(session, power.id))
-    power_version = versions.latest(repo.power_versions(session, power.id))
-    spec = (
-        latest.spec
-        if latest
-        else _skeleton(list(power_version.party_types if power_version else []))
-    )
-    values = {
-        "spec": json.dumps(spec, ensure_ascii=False, indent=2),
-        "effective_from": today_local().isoformat(),
-        "note": "",
-        "has_versions": latest is not None,
-    }
-    ctx = _benchmark_page(request, session, actor, code, values)
-    return render(request, "catalog/benchmark_form.html", ctx)
-
-
-@router.post("/catalog/powers/{code}/benchmark/edit")
-def revise_benchmark(
-    request: Request, session: DbSession, actor: CatalogManage, code: str, form: Posted
-) -> Response:
-    """Record a new version of the power's discretion benchmark from its effective date."""
-    power_service.get_power(session, actor.district_code, code)
-    values = {k: form.text(k) for k in BENCHMARK_FIELDS}
-
-    def action() -> str:
-        try:
-            raw = json.loads(values["spec"])
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(
-                "The benchmark is not valid JSON (line {line}, column {column}).",
-                detail={"field": "spec"},
-                line=exc.lineno,
-                column=exc.colno,
-            ) from None
-        spec = parse_benchmark(raw)
-        data = parse_form(
-            BenchmarkVersionIn,
-            {
-                "spec": spec,
-                "effective_from": values["effective_from"] or None,
-                "note": values["note"],
-            },
-        )
-        benchmark_service.revise(session, actor, code=code, data=data)
-        return f"/catalog/powers/{code}"
-
-    return _save(
-        request,
-        session,
-        action,
-        BENCHMARK_FIELDS,
-        "catalog/benchmark_form.html",
-        lambda: _benchmark_page(request, session, actor, code, values),
     )
 
 

@@ -39,6 +39,7 @@ from zhifa.models.catalog import (
     PowerStatus,
 )
 from zhifa.org.actor import Actor
+from zhifa.org.auth import MAX_FORM_FIELDS
 from zhifa.org.roles import ROLE_LABELS, Permission
 from zhifa.web.i18n import translate
 from zhifa.web.templating import request_locale
@@ -306,7 +307,7 @@ class FormValues:
 async def posted_form(request: Request) -> AsyncIterator[FormValues]:
     """The request's form, read once (the CSRF check has usually read it already); its uploaded
     files are closed when the request is done."""
-    form = await request.form()
+    form = await request.form(max_fields=MAX_FORM_FIELDS)
     try:
         yield FormValues(form)
     finally:
