@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -37,12 +36,12 @@ from zhifa.catalog.presenters import (
     day,
     error_messages,
     is_fragment,
-    yuan,
 )
 from zhifa.catalog.schemas import PowerSummary
 from zhifa.catalog.spec import BenchmarkSpec, FactKind, FactSpec, PartyType
 from zhifa.errors import Conflict, InvalidInput, NotFound
 from zhifa.kit.clock import today_local
+from zhifa.kit.money import parse_yuan, yuan
 from zhifa.models.catalog import PowerKind
 from zhifa.org.actor import Actor
 from zhifa.org.auth import DbSession
@@ -286,13 +285,9 @@ def _fact(key: str, kind: FactKind | None, text: str) -> object:
 def to_fen(text: str, field: str) -> int:
     """``"1,500.5"`` (yuan) → ``150050``; refuses negatives and more than two decimals."""
     try:
-        amount = Decimal(text.strip().replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        amount = Decimal(-1)
-    fen = amount * 100
-    if not amount.is_finite() or amount < 0 or fen != fen.to_integral_value() or fen > 10**15:
+        return parse_yuan(text)
+    except ValueError:
         raise InvalidInput(
             "Enter an amount in yuan, 0 or more, with at most two decimals.",
             detail={"field": field},
-        )
-    return int(fen)
+        ) from None

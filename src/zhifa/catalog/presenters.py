@@ -32,6 +32,7 @@ from zhifa.catalog.spec import (
 )
 from zhifa.errors import AppError, InvalidInput
 from zhifa.kit.clock import today_local
+from zhifa.kit.money import yuan
 from zhifa.models.catalog import (
     CitationRole,
     LawKind,
@@ -121,12 +122,6 @@ def is_fragment(request: Request, target: str) -> bool:
         and request.headers.get("hx-target") == target
         and request.headers.get("hx-history-restore-request") != "true"
     )
-
-
-def yuan(fen: int) -> str:
-    """``300000`` → ``"3,000"``; ``150050`` → ``"1,500.50"``."""
-    whole, cents = divmod(fen, 100)
-    return f"{whole:,}" if cents == 0 else f"{whole:,}.{cents:02d}"
 
 
 def number(value: Decimal) -> str:

@@ -96,9 +96,3 @@ def recommend(span: FenRange, position: Decimal, *, round_to_yuan: bool) -> int:
             if whole in span:
                 return whole
     return fen
-
-
-def yuan_text(fen: int) -> str:
-    """``1500000`` → ``"15000.00"``: the API's display form beside the fen."""
-    whole, cents = divmod(fen, 100)
-    return f"{whole}.{cents:02d}"

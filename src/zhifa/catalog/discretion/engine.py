@@ -44,6 +44,7 @@ from zhifa.catalog.discretion.model import (
 )
 from zhifa.catalog.spec import BenchmarkSpec, FactKind, Level, Measure, PartyType
 from zhifa.errors import InvalidInput
+from zhifa.kit.money import yuan
 
 ACT_DATE: Literal["act_date"] = "act_date"
 DECISION_DATE: Literal["decision_date"] = "decision_date"
@@ -282,7 +283,7 @@ def _chosen(applied: Assessment, request: EngineInput) -> tuple[Chosen | None, t
         raise InvalidInput(
             "An amount different from the recommended {recommended} yuan needs a written reason.",
             detail={"field": "reason"},
-            recommended=_yuan(recommended),
+            recommended=yuan(recommended),
         )
     deviation = _deviation(fen, recommended, applied)
     params: dict[str, Param] = {
@@ -310,16 +311,16 @@ def _check_statutory(fen: int, lo: int, hi: int, level: Level) -> None:
         raise InvalidInput(
             "The chosen amount of {amount} yuan exceeds the statutory maximum of {maximum} yuan.",
             detail={"field": "chosen_fen"},
-            amount=_yuan(fen),
-            maximum=_yuan(hi),
+            amount=yuan(fen),
+            maximum=yuan(hi),
         )
     if fen < lo and level is not Level.REDUCED:
         raise InvalidInput(
             "The chosen amount of {amount} yuan is below the statutory minimum of {minimum} yuan; "
             "only a reduced penalty (减轻) may go below it.",
             detail={"field": "chosen_fen"},
-            amount=_yuan(fen),
-            minimum=_yuan(lo),
+            amount=yuan(fen),
+            minimum=yuan(lo),
         )
 
 
@@ -333,11 +334,6 @@ def _deviation(fen: int, recommended: int, applied: Assessment) -> Deviation:
     if fen < applied.statutory.lo:
         return Deviation.REDUCED_BELOW_MINIMUM
     return Deviation.OUTSIDE_TIER
-
-
-def _yuan(fen: int) -> str:
-    whole, cents = divmod(fen, 100)
-    return f"{whole:,}" if not cents else f"{whole:,}.{cents:02d}"
 
 
 def _range_text(lo: int, hi: int) -> Param:

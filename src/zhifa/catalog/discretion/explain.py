@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from zhifa.catalog.discretion.model import Label, Listing, Money, Param, Percent, Step, Text
+from zhifa.kit.money import yuan
 from zhifa.web.i18n import DEFAULT_LOCALE, translate
 
 
@@ -246,7 +247,7 @@ def render(step: Step | Text, locale: str = DEFAULT_LOCALE) -> str:
 
 def _param(value: Param, locale: str) -> str:
     if isinstance(value, Money):
-        return translate(locale, MESSAGES["money"], amount=grouped(value.fen))
+        return translate(locale, MESSAGES["money"], amount=yuan(value.fen))
     if isinstance(value, Label):
         return translate(locale, value.msgid)
     if isinstance(value, Percent):
@@ -263,12 +264,6 @@ def _param(value: Param, locale: str) -> str:
     if isinstance(value, Decimal):
         return _plain(value)
     return str(value)
-
-
-def grouped(fen: int) -> str:
-    """Yuan with thousands separators: 1500000 → "15,000"; 123450 → "1,234.50"."""
-    whole, cents = divmod(fen, 100)
-    return f"{whole:,}" if not cents else f"{whole:,}.{cents:02d}"
 
 
 def _plain(value: Decimal) -> str:

@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from zhifa.catalog.discretion.amounts import FenRange, yuan_text
+from zhifa.catalog.discretion.amounts import FenRange
 from zhifa.catalog.discretion.explain import N_, render
 from zhifa.catalog.discretion.model import Assessment, EngineResult, PowerOutcome, Step
+from zhifa.kit.money import yuan_fixed
 from zhifa.web.i18n import translate
 
 Code = Field(min_length=1, max_length=64)
@@ -62,8 +63,8 @@ class MoneyRange(BaseModel):
         return cls(
             min_fen=span.lo,
             max_fen=span.hi,
-            min_yuan=yuan_text(span.lo),
-            max_yuan=yuan_text(span.hi),
+            min_yuan=yuan_fixed(span.lo),
+            max_yuan=yuan_fixed(span.hi),
         )
 
 
@@ -194,7 +195,7 @@ def present(result: EngineResult, locale: str) -> EvaluationRead:
         recommended_yuan=_yuan(applied.recommended_fen),
         chosen=ChosenRead(
             chosen_fen=chosen.chosen_fen,
-            chosen_yuan=yuan_text(chosen.chosen_fen),
+            chosen_yuan=yuan_fixed(chosen.chosen_fen),
             deviation=chosen.deviation.value,
             reason=chosen.reason,
         )
@@ -280,4 +281,4 @@ def _considered(outcome: PowerOutcome) -> ConsideredRead:
 
 
 def _yuan(fen: int | None) -> str | None:
-    return None if fen is None else yuan_text(fen)
+    return None if fen is None else yuan_fixed(fen)

@@ -9,7 +9,6 @@ row.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,6 +29,7 @@ from zhifa.catalog.exchange.columns import (
     reverse,
 )
 from zhifa.catalog.spec import BenchmarkSpec, Formula, FormulaKind, Op
+from zhifa.kit.money import yuan_plain
 
 CONDITION = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|=)\s*(\d+(?:\.\d+)?)\s*$")
 OPS = {"<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE, "=": Op.EQ}
@@ -304,20 +304,10 @@ def _formula_cells(formula: Formula) -> dict[str, str]:
 
 
 def fen_to_yuan(fen: int | None) -> str:
-    """150050 → "1500.5"; 150000 → "1500" (the shortest form that reads back the same)."""
-    if fen is None:
-        return ""
-    return _plain(Decimal(fen) / 100)
+    return "" if fen is None else yuan_plain(fen)
 
 
 def _plain(value: Decimal | None) -> str:
     if value is None:
         return ""
     return format(value.normalize(), "f")
-
-
-def by_version(rows: list[dict[str, str]]) -> dict[tuple[str, str], list[dict[str, str]]]:
-    grouped: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
-    for row in rows:
-        grouped[(row["事项编码"], row["生效日期"])].append(row)
-    return grouped

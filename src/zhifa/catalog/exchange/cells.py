@@ -13,10 +13,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from zhifa.catalog.exchange.columns import SheetKind
+from zhifa.kit.money import parse_yuan
 
 T = TypeVar("T")
 LIST_SEPARATORS = re.compile(r"[、；;,，\n]+")
-YUAN = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 
 
 class CellError(ValueError):
@@ -73,13 +73,13 @@ def required(text: str) -> str:
 
 def yuan_to_fen(text: str) -> int:
     """``"1500"`` or ``"1500.5"`` yuan → 150050 fen. Negative, more than 2 decimals → error."""
-    cleaned = text.replace(",", "").replace("，", "").strip()
-    if not YUAN.match(cleaned):
+    try:
+        return parse_yuan(text)
+    except ValueError as exc:
         raise CellError(
             "{value} is not an amount in yuan (a non-negative number, at most two decimals).",
             value=text,
-        )
-    return int(Decimal(cleaned) * 100)
+        ) from exc
 
 
 def decimal(text: str) -> Decimal:
