@@ -142,10 +142,8 @@ def _in_force_text(texts: Texts, provision_id: int, on: date) -> Provision | Non
     cited = texts.provisions.get(provision_id)
     if cited is None:
         return None
-    candidates = [
-        p for p in texts.by_article[(cited.document_id, cited.article)] if p.effective_on <= on
-    ]
-    return max(candidates, key=lambda p: (p.effective_on, p.version), default=cited)
+    found = versions.provision_in_force(texts.by_article[(cited.document_id, cited.article)], on)
+    return found or cited
 
 
 def citations_as_on(

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 
 from zhifa.catalog.policy import PolicySpec
 from zhifa.catalog.spec import BenchmarkSpec
+from zhifa.catalog.versions import provision_in_force
 from zhifa.models.catalog import (
     BenchmarkVersion,
     CheckItem,
@@ -138,7 +139,7 @@ class CitedProvision:
 
     def as_on(self, on: date) -> ArticleVersion:
         """The article's version in force on ``on``, or the cited one when none was yet."""
-        return latest_on(self.versions, on) or self.own
+        return provision_in_force(self.versions, on) or self.own
 
 
 @dataclass(frozen=True)
@@ -220,17 +221,6 @@ class Snapshot:
         """A cited provision as it reads on ``on`` (None: no such provision)."""
         found = self.provisions.get(provision_id)
         return None if found is None else found.as_on(on)
-
-
-def latest_on(versions: Iterable[ArticleVersion], on: date) -> ArticleVersion | None:
-    """The latest ``effective_on`` on or before ``on``; of equal dates the higher version."""
-    best: ArticleVersion | None = None
-    for row in versions:
-        if row.effective_on <= on and (
-            best is None or (row.effective_on, row.version) > (best.effective_on, best.version)
-        ):
-            best = row
-    return best
 
 
 # --- The cache ---

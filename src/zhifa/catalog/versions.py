@@ -1,7 +1,8 @@
 """Choosing the version in force on a date, and the digest that recognises unchanged content.
 
 The version in force on day D is the one with the latest ``effective_from`` on or before D; of two
-with the same date, the higher ``version`` (a later correction of the same rule) wins.
+with the same date, the higher ``version`` (a later correction of the same rule) wins. Provision
+versions follow the same rule on ``effective_on``.
 """
 
 from __future__ import annotations
@@ -24,18 +25,38 @@ class Versioned(Protocol):
 
 
 V = TypeVar("V", bound=Versioned)
+T = TypeVar("T")
 
 
 def in_force(versions: Iterable[V], on: date) -> V | None:
-    best: V | None = None
-    for candidate in versions:
-        if candidate.effective_from > on:
-            continue
-        if best is None or (candidate.effective_from, candidate.version) > (
-            best.effective_from,
-            best.version,
-        ):
-            best = candidate
+    return _latest_started(versions, on, "effective_from")
+
+
+class ProvisionVersioned(Protocol):
+    """A provision version: its start is ``effective_on`` (the statute's word)."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def effective_on(self) -> date: ...
+
+
+P = TypeVar("P", bound=ProvisionVersioned)
+
+
+def provision_in_force(versions: Iterable[P], on: date) -> P | None:
+    """The same rule for the versions of an article (条)."""
+    return _latest_started(versions, on, "effective_on")
+
+
+def _latest_started(rows: Iterable[T], on: date, start: str) -> T | None:
+    best: T | None = None
+    best_key: tuple[date, int] | None = None
+    for row in rows:
+        key = (getattr(row, start), getattr(row, "version"))  # noqa: B009 - T is any row
+        if key[0] <= on and (best_key is None or key > best_key):
+            best, best_key = row, key
     return best
 
 

@@ -41,11 +41,10 @@ from zhifa.catalog.snapshot import (
     PowerEntry,
     PowerVersionRow,
     Snapshot,
-    latest_on,
     snapshot_for,
 )
 from zhifa.catalog.spec import BenchmarkSpec
-from zhifa.catalog.versions import in_force
+from zhifa.catalog.versions import in_force, provision_in_force
 from zhifa.errors import Conflict, InvalidInput, NotFound
 
 __all__ = ["PENALTY_LAW", "PENALTY_LAW_ARTICLES", "load", "penalty_law"]
@@ -244,7 +243,7 @@ def penalty_law(snapshot: Snapshot, on: date) -> dict[int, CitationView]:
         return {}
     views: dict[int, CitationView] = {}
     for article in sorted(revision.articles):
-        version = latest_on(revision.articles[article], on)
+        version = provision_in_force(revision.articles[article], on)
         if version is not None:
             views[article] = CitationView(
                 role="rule",
