@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install the system packages zhifa needs, only when they are missing.
 #
-#   scripts/install.sh system   python3 with venv, node + npm (for `make run`)
-#   scripts/install.sh test     the above + Debian chromium and CJK fonts (for `make test`)
+#   scripts/install.sh system   python3 with venv, node + npm, and what WeasyPrint renders documents
+#                               with: Pango, HarfBuzz's subsetter (without it a page takes seconds)
+#                               and the Noto CJK fonts (for `make run`)
+#   scripts/install.sh test     the above + Debian chromium (for `make test`)
 #
 # As root, missing packages are installed with apt-get (one `apt-get update` first). As another
 # user, the missing packages are listed with the command to install them, and the script fails.
@@ -26,17 +28,24 @@ has_cjk_font() {
   command -v fc-list && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]
 }
 
+has_library() { # has_library SONAME
+  ldconfig -p | grep -q "$1"
+}
+
 check_product() {
   need python3 command -v python3
   need python3-venv python_has_venv
   need nodejs command -v node
   need npm command -v npm
+  need libpango-1.0-0 has_library libpango-1.0.so.0
+  need libpangoft2-1.0-0 has_library libpangoft2-1.0.so.0
+  need libharfbuzz-subset0 has_library libharfbuzz-subset.so.0
+  need fonts-noto-cjk has_cjk_font
 }
 
 check_tests() {
   check_product
   need chromium test -x /usr/bin/chromium
-  need fonts-noto-cjk has_cjk_font
 }
 
 install_missing() {

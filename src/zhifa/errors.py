@@ -2,7 +2,9 @@
 
     AppError (500)                      base; carries a status code, a code and a message
     ├── BadRequest (400)                the request is well-formed but its content is unusable
-    │   └── InvalidInput (422)          a field fails a business rule (district code, GeoJSON …)
+    │   ├── InvalidInput (422)          a field fails a business rule (district code, GeoJSON …)
+    │   ├── PayloadTooLarge (413)       an upload above its size limit
+    │   └── UnsupportedMediaType (415)  a file whose content is not of an accepted type
     ├── NotAuthenticated (401)          no or bad credentials (wrong password, expired token)
     │   └── AccountLocked (423)         too many failed logins; locked for a while
     ├── Throttled (429)                 too many attempts from one address
@@ -44,6 +46,16 @@ class BadRequest(AppError):
 class InvalidInput(BadRequest):
     status_code = 422
     code = "invalid_input"
+
+
+class PayloadTooLarge(BadRequest):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(BadRequest):
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class NotAuthenticated(AppError):

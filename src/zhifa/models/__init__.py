@@ -19,6 +19,25 @@ from zhifa.models.catalog import (
     SubjectType,
 )
 from zhifa.models.catalog_stamp import CatalogStamp
+from zhifa.models.documents import (
+    Document,
+    DocumentNumber,
+    DocumentNumberSeries,
+    DocumentSettings,
+    DocumentSignature,
+    NumberBlock,
+)
+from zhifa.models.inspections import (
+    Blob,
+    CaseLead,
+    CheckIn,
+    Evidence,
+    Inspection,
+    InspectionAmendment,
+    InspectionAnswer,
+    InspectionTask,
+    SubmissionRecord,
+)
 from zhifa.models.ledger import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -28,8 +47,25 @@ from zhifa.models.ledger import (
 )
 from zhifa.models.org import Department, District, Grid, Officer, Unit
 from zhifa.models.security import ApiToken, LoginAttempt, WebSession
+from zhifa.models.subjects import Subject
 
 __all__ = [
+    "Blob",
+    "CaseLead",
+    "CheckIn",
+    "Document",
+    "DocumentNumber",
+    "DocumentNumberSeries",
+    "DocumentSettings",
+    "DocumentSignature",
+    "Evidence",
+    "Inspection",
+    "InspectionAmendment",
+    "InspectionAnswer",
+    "InspectionTask",
+    "NumberBlock",
+    "Subject",
+    "SubmissionRecord",
     "ApiToken",
     "Base",
     "BenchmarkVersion",

@@ -61,16 +61,46 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     CATALOG_READ = "catalog:read"
     CATALOG_MANAGE = "catalog:manage"
+    SUBJECTS_READ = "subjects:read"
+    SUBJECTS_MANAGE = "subjects:manage"
+    # See a person's full 居民身份证号 (each reveal is a ledger event).
+    SUBJECTS_REVEAL = "subjects:reveal"
+    # Carry out inspections: check in, answer, attach evidence, issue on-site documents.
+    INSPECT = "inspections:inspect"
+    INSPECTIONS_READ = "inspections:read"
+    # Plan and assign tasks, decide check-in exceptions, allot and recall number blocks.
+    TASKS_MANAGE = "inspections:manage"
+    DOCUMENTS_CONFIGURE = "documents:configure"
+    COMMAND_VIEW = "command:view"
 
 
-_EVERYONE = {Permission.ORG_READ, Permission.TOKENS_OWN, Permission.CATALOG_READ}
+_EVERYONE = {
+    Permission.ORG_READ,
+    Permission.TOKENS_OWN,
+    Permission.CATALOG_READ,
+    Permission.SUBJECTS_READ,
+    Permission.INSPECTIONS_READ,
+}
+_FIELD = {Permission.INSPECT, Permission.SUBJECTS_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset(_EVERYONE),
-    Role.SQUAD_LEADER: frozenset(_EVERYONE),
-    Role.DISPATCHER: frozenset(_EVERYONE),
-    Role.LEGAL_REVIEWER: frozenset(_EVERYONE),
-    Role.LEADER: frozenset(_EVERYONE | {Permission.AUDIT_READ}),
+    Role.OFFICER: frozenset(_EVERYONE | _FIELD),
+    Role.SQUAD_LEADER: frozenset(
+        _EVERYONE
+        | _FIELD
+        | {Permission.TASKS_MANAGE, Permission.SUBJECTS_REVEAL, Permission.COMMAND_VIEW}
+    ),
+    Role.DISPATCHER: frozenset(_EVERYONE | {Permission.COMMAND_VIEW, Permission.TASKS_MANAGE}),
+    Role.LEGAL_REVIEWER: frozenset(_EVERYONE | {Permission.SUBJECTS_REVEAL}),
+    Role.LEADER: frozenset(
+        _EVERYONE
+        | {
+            Permission.AUDIT_READ,
+            Permission.COMMAND_VIEW,
+            Permission.TASKS_MANAGE,
+            Permission.SUBJECTS_REVEAL,
+        }
+    ),
     Role.CATALOG_ADMIN: frozenset(_EVERYONE | {Permission.CATALOG_MANAGE}),
     Role.AUDITOR: frozenset(_EVERYONE | {Permission.AUDIT_READ}),
     Role.SYSTEM_ADMIN: frozenset(
@@ -80,6 +110,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DISTRICTS_MANAGE,
             Permission.TOKENS_MANAGE,
             Permission.AUDIT_READ,
+            Permission.SUBJECTS_MANAGE,
+            Permission.DOCUMENTS_CONFIGURE,
         }
     ),
 }
