@@ -76,12 +76,22 @@ def _include_routers(app: FastAPI) -> None:
     from zhifa.catalog import pages as catalog_pages
     from zhifa.catalog.discretion import endpoints as discretion_endpoints
     from zhifa.catalog.laws import endpoints as law_endpoints
+    from zhifa.dispatch import pages as dispatch_pages
+    from zhifa.documents import endpoints as document_endpoints
+    from zhifa.documents import pages as document_pages
+    from zhifa.documents import verify as document_verify
+    from zhifa.inspections import endpoints as inspection_endpoints
+    from zhifa.inspections import evidence_endpoints
+    from zhifa.inspections import pages as inspection_pages
     from zhifa.ledger import endpoints as ledger_endpoints
     from zhifa.ledger import pages as ledger_pages
+    from zhifa.mobile import pages as mobile_pages
     from zhifa.org import endpoints as org_endpoints
     from zhifa.org import pages as org_pages
     from zhifa.org.accounts import endpoints as account_endpoints
     from zhifa.org.accounts import pages as account_pages
+    from zhifa.subjects import endpoints as subject_endpoints
+    from zhifa.subjects import pages as subject_pages
     from zhifa.web import health, home
 
     for module in (
@@ -96,6 +106,16 @@ def _include_routers(app: FastAPI) -> None:
         catalog_pages,
         ledger_endpoints,
         ledger_pages,
+        subject_endpoints,
+        subject_pages,
+        inspection_endpoints,
+        evidence_endpoints,
+        inspection_pages,
+        document_endpoints,
+        document_pages,
+        document_verify,
+        mobile_pages,
+        dispatch_pages,
         home,
     ):
         app.include_router(module.router)

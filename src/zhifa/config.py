@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     # and wakes at least every ``ledger_idle_seconds`` to sign appends made by other processes.
     ledger_checkpoint_seconds: float = Field(default=1.0, gt=0)
     ledger_idle_seconds: float = Field(default=600.0, gt=0)
+    # Field check-in ([M]: local practice, not statute). A fix counts as on site when its distance
+    # to the subject's fence is within its accuracy, up to ``checkin_tolerance_m``; a fix less
+    # precise than ``checkin_max_accuracy_m`` is refused. The task window is widened by the grace.
+    checkin_tolerance_m: float = Field(default=30.0, ge=0)
+    checkin_max_accuracy_m: float = Field(default=100.0, gt=0)
+    checkin_grace_minutes: int = Field(default=30, ge=0)
+    # A device clock may run ahead of the server by this much before an offline fix is refused.
+    checkin_clock_skew_seconds: int = Field(default=120, ge=0)
+    # Evidence upload limits, by kind.
+    evidence_max_photo_bytes: int = Field(default=20_000_000, gt=0)
+    evidence_max_audio_bytes: int = Field(default=50_000_000, gt=0)
+    evidence_max_video_bytes: int = Field(default=300_000_000, gt=0)
+    # The public address printed in documents' QR codes (``{base}/verify/{id}``).
+    public_base_url: str = "http://127.0.0.1:8000"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -17,6 +17,11 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem("Home", "/"),
+    NavItem("Field terminal", "/m/", Permission.INSPECT),
+    NavItem("Command centre", "/command", Permission.COMMAND_VIEW),
+    NavItem("Inspection tasks", "/inspections/tasks", Permission.INSPECTIONS_READ),
+    NavItem("Subjects", "/subjects", Permission.SUBJECTS_READ),
+    NavItem("Documents", "/documents", Permission.INSPECTIONS_READ),
     NavItem("Catalog", "/catalog", Permission.CATALOG_READ),
     NavItem("Fine calculator", "/catalog/calculator", Permission.CATALOG_READ),
     NavItem("Units", "/admin/units", Permission.ORG_READ),

@@ -18,6 +18,7 @@ from zhifa.models.org import Officer
 from zhifa.models.security import ApiToken
 from zhifa.org.accounts.passwords import verify_password
 from zhifa.org.credentials import actor_from_bearer
+from zhifa.org.roles import ROLE_PERMISSIONS, Role
 
 STRONG = "Strong-Pass-2027"
 
@@ -169,7 +170,9 @@ class TestTokens:
         assert actor_from_bearer(session, secret).officer_id == world.officer.id
         session.commit()  # it noted the token's use: release the write before the CLI writes
         row = session.scalars(select(ApiToken)).one()
-        assert row.scopes == ["catalog:read", "org:read", "tokens:own"]
+        # An officer's token carries exactly the officer role's permissions.
+        assert row.scopes == sorted(p.value for p in ROLE_PERMISSIONS[Role.OFFICER])
+        assert "inspections:inspect" in row.scopes
         revoked = invoke(run, ["tokens", "revoke", row.prefix])
         assert revoked.exit_code == 0, revoked.output
         session.expire_all()

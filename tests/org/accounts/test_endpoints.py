@@ -18,9 +18,12 @@ from zhifa.kit.clock import utcnow
 from zhifa.models.org import Officer
 from zhifa.models.security import ApiToken, LoginAttempt, WebSession
 from zhifa.org.accounts.passwords import verify_password
-from zhifa.org.roles import Permission
+from zhifa.org.roles import ROLE_PERMISSIONS, Permission, Role
 
 WRONG = "Wrong-Password-1"
+
+# What an officer account holds (the officer role), as the API lists it.
+OFFICER_PERMISSIONS = sorted(p.value for p in ROLE_PERMISSIONS[Role.OFFICER])
 
 
 def sign_in(client: TestClient, username: str, password: str = factories.PASSWORD, **extra: Any):  # type: ignore[no-untyped-def]
@@ -51,7 +54,7 @@ class TestDeviceSignIn:
         body = response.json()
         assert body["token"].startswith("zf_")
         assert body["prefix"] == body["token"][:10]
-        assert body["scopes"] == ["catalog:read", "org:read", "tokens:own"]
+        assert body["scopes"] == OFFICER_PERMISSIONS
         me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
         assert me.status_code == 200
         assert me.json()["username"] == "zhang.wei"
@@ -172,7 +175,7 @@ class TestMe:
             "unit_name": "崇阳中队",
             "roles": ["officer"],
             "scope": "squad",
-            "permissions": ["catalog:read", "org:read", "tokens:own"],
+            "permissions": OFFICER_PERMISSIONS,
             "via": "token",
             "locale": "",
         }
@@ -276,7 +279,7 @@ class TestTokenManagement:
 
         assert created.status_code == 201
         assert created.json()["officer_id"] == world.officer.id
-        assert created.json()["scopes"] == ["catalog:read", "org:read", "tokens:own"]
+        assert created.json()["scopes"] == OFFICER_PERMISSIONS
         assert [t["name"] for t in listed.json()] == ["终端"]
 
     def test_another_districts_officers_and_tokens_answer_404(

@@ -28,9 +28,12 @@ from zhifa.org.accounts.login import LoginRequest, login_service
 from zhifa.org.accounts.passwords import verify_password
 from zhifa.org.accounts.service import AccountCreate, account_service
 from zhifa.org.credentials import actor_for, actor_from_bearer, digest
-from zhifa.org.roles import Permission
+from zhifa.org.roles import ROLE_PERMISSIONS, Permission, Role
 
 IP = "10.0.0.7"
+
+# What an officer account holds (the officer role), as the API lists it.
+OFFICER_PERMISSIONS = sorted(p.value for p in ROLE_PERMISSIONS[Role.OFFICER])
 
 
 def attempt(username: str, password: str = factories.PASSWORD, ip: str = IP) -> LoginRequest:
@@ -299,7 +302,7 @@ class TestTokens:
         row = session.scalars(select(ApiToken)).one()
         assert row.token_hash == digest(issued.secret) != issued.secret
         assert row.prefix == issued.secret[:10]
-        assert row.scopes == ["catalog:read", "org:read", "tokens:own"]
+        assert row.scopes == OFFICER_PERMISSIONS
         assert timedelta(days=89) < row.expires_at - utcnow() <= timedelta(days=90)
         assert actor_from_bearer(session, issued.secret).officer_id == world.officer.id
         [event] = events(session, "account.token_created")

@@ -1,0 +1,5 @@
+"""Placeholder: filled in by issue 5 work."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
