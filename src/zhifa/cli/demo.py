@@ -15,8 +15,11 @@ from zhifa import migrate
 from zhifa.catalog.exchange.importer import ImportReport
 from zhifa.catalog.sample.loader import load_sample_catalog
 from zhifa.cli.common import database, fail, unit_of_work
+from zhifa.config import get_settings
 from zhifa.db import Database
+from zhifa.demo.field import load_field_demo
 from zhifa.demo.loader import DemoSummary, load_demo
+from zhifa.kit.clock import today_local
 from zhifa.org.roles import Role
 from zhifa.web.i18n import translate
 
@@ -57,8 +60,16 @@ def load(
         summary = load_demo(session)
     with unit_of_work() as session:
         laws, report = load_sample_catalog(session, summary.district_code)
+    with unit_of_work() as session:
+        field = load_field_demo(
+            session, summary.district_code, today=today_local(get_settings().tz)
+        )
     _print_summary(summary)
     _print_catalog(laws, report)
+    typer.echo(
+        f"field data 现场执法演示数据: subjects +{field.subjects}, "
+        f"numbering rules +{field.document_settings}, tasks for today +{field.tasks}"
+    )
     _print_accounts(summary, show_all=show_all)
 
 
