@@ -31,6 +31,23 @@ class TestUnitOfWork:
         assert _count_districts(db) == 0
 
 
+def _savepoint_first_then_fail(db: Database) -> None:
+    with db.unit_of_work() as session:
+        session.scalar(select(func.count()).select_from(District))  # a read, no write yet
+        with session.begin_nested():
+            session.add(District(code="510184", name="崇州", city_code="510100"))
+        raise RuntimeError("boom")
+
+
+class TestSavepoints:
+    def test_a_released_savepoint_rolls_back_with_its_transaction(self, db: Database) -> None:
+        # pysqlite begins a transaction only before the first write: a SAVEPOINT opened before
+        # that used to start a transaction of its own, which RELEASE committed at once.
+        with pytest.raises(RuntimeError):
+            _savepoint_first_then_fail(db)
+        assert _count_districts(db) == 0
+
+
 class TestSqlitePragmas:
     def test_wal_busy_timeout_and_foreign_keys_are_on(self, db: Database) -> None:
         if not db.is_sqlite:

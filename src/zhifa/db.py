@@ -5,6 +5,8 @@ Invariants:
   it commits once when the work succeeded and rolls back on any exception, so a state change and its
   ledger event land together or not at all.
 - SQLite runs in WAL mode with a busy timeout and foreign keys on; PostgreSQL needs nothing special.
+- A SAVEPOINT on SQLite is always inside the session's transaction (see
+  ``_sqlite_begin_before_savepoint``), so a released savepoint commits with the rest or not at all.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin_before_savepoint(conn: Any, _name: Any) -> None:
+    """pysqlite opens a transaction only before its first INSERT/UPDATE/DELETE. A SAVEPOINT issued
+    before that would start a transaction of its own, and its RELEASE would commit it at once,
+    outside the session's transaction. Open the outer transaction first."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; for SQLite, create the file's folder and set the pragmas."""
     parsed = make_url(url)
@@ -39,6 +50,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
