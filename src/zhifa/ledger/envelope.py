@@ -6,7 +6,7 @@
 
 Payloads are normalised before they are hashed so they fit the canonical data model: no floats
 (a float becomes its shortest round-trip decimal string; money is integer fen anyway), dates and
-times as ISO 8601 strings, enums as their values, bytes as base64, strings NFC.
+times as ISO 8601 strings (aware times in UTC), enums as their values, bytes as base64, strings NFC.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import base64
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -80,7 +80,11 @@ def normalise(value: Any) -> Any:
         return normalise(value.value)
     if isinstance(value, float | Decimal):
         return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        # An aware time is written in UTC, as the database hands it back: a row recorded with a
+        # +08:00 time in memory must read the same when verified later.
+        return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
