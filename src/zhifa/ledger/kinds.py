@@ -80,6 +80,7 @@ EVENT_LABELS: dict[str, str] = {
     "inspection.presence_confirmed": N_("Second officer confirmed presence"),
     "inspection.started": N_("Checklist started"),
     "inspection.submitted": N_("Inspection submitted"),
+    "inspection.answer.recorded": N_("Checklist answer recorded"),
     "inspection.amended": N_("Inspection answer amended"),
     "inspection.case_lead.created": N_("Case lead recorded"),
     "inspection.evidence.added": N_("Evidence added"),
