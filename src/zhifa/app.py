@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
-from zhifa import __version__
+from zhifa import __version__, blobs
 from zhifa.config import Settings, get_settings
 from zhifa.db import Database
 from zhifa.ledger import tasks as ledger_tasks
@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        # Part files of uploads that died with an earlier process (never read; only disk space).
+        blobs.sweep_partials(settings.blob_dir)
         # Signs checkpoints as the log grows; None when no ledger key has been generated yet.
         checkpoint_scheduler = ledger_tasks.start_scheduler(database, settings)
         running.state.checkpoint_scheduler = checkpoint_scheduler
