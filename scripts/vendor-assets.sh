@@ -11,3 +11,6 @@ cp node_modules/leaflet/dist/images/*.png "$dest/leaflet/images/"
 mkdir -p "$dest/swagger-ui"
 cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
   node_modules/swagger-ui-dist/favicon-32x32.png "$dest/swagger-ui/"
+mkdir -p "$dest/signature_pad"
+cp node_modules/signature_pad/dist/signature_pad.umd.min.js node_modules/signature_pad/LICENSE \
+  "$dest/signature_pad/"
