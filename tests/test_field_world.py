@@ -1,8 +1,11 @@
+"""The shared field-inspection test world is what the other field tests assume."""
+
 from sqlalchemy.orm import Session
+from stdnum.cn import uscc
+
 from tests.field import field_world
 from zhifa.catalog import assembly
 from zhifa.kit.clock import today_local
-from stdnum.cn import uscc
 
 
 def test_world(session: Session) -> None:
