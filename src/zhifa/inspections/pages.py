@@ -16,7 +16,6 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -35,7 +34,11 @@ from zhifa.models.subjects import Subject
 from zhifa.org.actor import Actor
 from zhifa.org.auth import DbSession
 from zhifa.org.forms import done, parse
+from zhifa.org.officers import repository as officer_repo
+from zhifa.org.officers.repository import OfficerFilter
 from zhifa.org.roles import Permission
+from zhifa.subjects import repository as subject_repo
+from zhifa.subjects.repository import Filters as SubjectFilters
 from zhifa.web.templating import render, request_locale
 
 router = APIRouter(include_in_schema=False)
@@ -53,11 +56,10 @@ def _date(value: str | None) -> date:
 
 def field_officers(session: Session, actor: Actor) -> list[Officer]:
     """Active field officers the actor may assign: those in their data scope."""
-    stmt = actor.scope.where_district(select(Officer), Officer.district_code)
-    stmt = actor.scope.where_unit(stmt, Officer.unit_id).where(
-        Officer.status == OfficerStatus.ACTIVE
+    rows = officer_repo.officers(
+        session, actor.scope, OfficerFilter(status=OfficerStatus.ACTIVE), limit=10_000
     )
-    return [o for o in session.scalars(stmt.order_by(Officer.name)) if can_inspect(o)]
+    return sorted((o for o in rows if can_inspect(o)), key=lambda o: (o.name, o.id))
 
 
 @router.get("/inspections/tasks")
@@ -92,13 +94,9 @@ def subject_choices(
     rows: list[Subject] = []
     text = q.strip()
     if text:
-        stmt = actor.scope.where_district(select(Subject), Subject.district_code)
-        stmt = actor.scope.where_unit(stmt, Subject.unit_id).where(
-            Subject.active.is_(True),
-            Subject.name.icontains(text, autoescape=True)
-            | Subject.address.icontains(text, autoescape=True),
+        rows, _ = subject_repo.search(
+            session, actor.scope, SubjectFilters(q=text), limit=12, offset=0
         )
-        rows = list(session.scalars(stmt.order_by(Subject.name).limit(12)))
     return render(request, "inspections/_subject_choices.html", {"subjects": rows, "q": text})
 
 
