@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.field import CAFE_LAT, CAFE_LON, fence
-from zhifa.inspections.geofence import distance_m, fence_of, haversine_m
+from zhifa.inspections.geofence import distance_m, fence_of
+from zhifa.kit.geo import haversine_m
 
 POLYGON = fence_of(fence(CAFE_LON, CAFE_LAT), CAFE_LON, CAFE_LAT, None)
 NORTH_EDGE = CAFE_LAT + 0.0005

@@ -81,11 +81,3 @@ def _to_polygon(rings: list[list[list[float]]], lon: float, lat: float) -> float
 
     polygon = Polygon(project(rings[0]), [project(r) for r in rings[1:]])
     return max(0.0, float(polygon.distance(Point(projection.xy(lon, lat)))))
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (for ordering tasks by distance, and for tests)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from zhifa.errors import Conflict, InvalidInput, NotFound
 from zhifa.inspections import repository as repo
 from zhifa.inspections.common import aware, day_bounds, record, today, whole_day
-from zhifa.inspections.geofence import haversine_m
 from zhifa.inspections.schemas import AdHocTaskIn, TaskCreate
 from zhifa.kit.clock import utcnow
+from zhifa.kit.geo import haversine_m
 from zhifa.models.inspections import InspectionTask, TaskKind, TaskStatus
 from zhifa.models.org import Officer, OfficerStatus
 from zhifa.models.subjects import Subject

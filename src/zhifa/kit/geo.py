@@ -168,3 +168,11 @@ def contains(geometry: dict[str, Any], lon: float, lat: float) -> bool:
     """Whether a stored grid polygon covers the point (its boundary counts as inside)."""
     rings = geometry["coordinates"]
     return bool(Polygon(rings[0], rings[1:]).covers(Point(lon, lat)))
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres between two WGS-84 points (spherical Earth)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))

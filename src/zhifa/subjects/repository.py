@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from zhifa.kit.geo import contains
+from zhifa.kit.geo import contains, haversine_m
 from zhifa.models.catalog import SubjectType
 from zhifa.models.org import Grid, Unit
 from zhifa.models.subjects import RiskLevel, Subject, SubjectKind
 from zhifa.org.scope import DataScope
-from zhifa.subjects.location import box_around, distance_m
+from zhifa.subjects.location import box_around
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def search_near(
         Subject.lat.between(box.min_lat, box.max_lat),
     )
     found = [
-        (s, distance_m(near.lon, near.lat, s.lon, s.lat))
+        (s, haversine_m(near.lon, near.lat, s.lon, s.lat))
         for s in session.scalars(stmt)
         if s.lon is not None and s.lat is not None
     ]
