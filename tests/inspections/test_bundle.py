@@ -9,10 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.catalog.helpers import check_item, checklist
-from tests.field import FieldWorld, field_world
+from tests.catalog.helpers import check_item, checklist, per_minor_spec
+from tests.field import DISTRICT, FieldWorld, field_world
 from tests.inspections.helpers import bundle, check_in, headers
 from zhifa.catalog.checklists import check_item_service, checklist_service
+from zhifa.catalog.spec import BenchmarkSpec
+from zhifa.inspections.bundle import offline_payload
+from zhifa.inspections.common import today
 from zhifa.ledger.canonical import canonical_bytes
 from zhifa.ledger.envelope import normalise
 from zhifa.models.subjects import SubjectKind
@@ -130,6 +133,64 @@ class TestQuotes:
 
         assert body["party_type"] == "person"
         assert body["quotes"]["WB-LICENCE"]["reason"] == "party_type_not_applicable"
+
+
+class TestOfflineFine:
+    def test_a_fine_that_needs_facts_carries_what_the_app_needs_to_compute_it(
+        self, client: TestClient, session: Session, w: FieldWorld
+    ) -> None:
+        quote = bundle(client, headers(session, w.officer), w.task.id)["quotes"]["WB-MINORS"]
+        offline = quote["offline"]
+
+        assert offline["version"] == 1
+        assert offline["party_type"] == "organisation"
+        assert offline["on"] == today().isoformat()
+        assert offline["power"]["code"] == "WB-MINORS"
+        assert offline["benchmark"]["version"] == 1
+        assert offline["policy"] == {
+            "version": None,
+            "position": "0.5",
+            "round_to_yuan": True,
+            "simple_procedure_cap_fen": 300_000,
+        }
+        assert [f["key"] for f in offline["spec"]["facts"]] == ["minors"]
+        assert offline["spec"]["tiers"][0]["organisation"]["kind"] == "per_unit"
+        assert offline["citations"]
+
+    def test_the_offline_spec_is_the_benchmark_in_force_as_stored(
+        self, client: TestClient, session: Session, w: FieldWorld
+    ) -> None:
+        quote = bundle(client, headers(session, w.officer), w.task.id)["quotes"]["WB-MINORS"]
+
+        spec = BenchmarkSpec.model_validate(quote["offline"]["spec"])
+
+        assert spec == per_minor_spec()
+
+    def test_a_fine_without_facts_has_no_offline_payload(
+        self, client: TestClient, session: Session, w: FieldWorld
+    ) -> None:
+        quote = bundle(client, headers(session, w.officer), w.task.id)["quotes"]["WB-LICENCE"]
+
+        assert quote["evaluation"] is not None
+        assert quote["offline"] is None
+
+    def test_without_a_party_type_nothing_is_computed_offline(
+        self, client: TestClient, session: Session, w: FieldWorld
+    ) -> None:
+        w.cafe.kind = SubjectKind.SITE
+        session.commit()
+
+        quote = bundle(client, headers(session, w.officer), w.task.id)["quotes"]["WB-MINORS"]
+
+        assert quote["reason"] == "party_type_unknown"
+        assert quote["offline"] is None
+
+    def test_a_power_the_engine_cannot_load_gets_a_null_payload(
+        self, session: Session, w: FieldWorld
+    ) -> None:
+        offline = offline_payload(session, DISTRICT, "NO-SUCH-POWER", "person", today())
+
+        assert offline is None
 
 
 class TestFrozenChecklist:

@@ -37,7 +37,13 @@ from zhifa.demo.loader import load_demo
 from zhifa.kit.clock import today_local
 from zhifa.ledger import checkpoints
 from zhifa.models.documents import Document
-from zhifa.models.inspections import Evidence, EvidenceKind, Inspection, InspectionTask
+from zhifa.models.inspections import (
+    Evidence,
+    EvidenceKind,
+    Inspection,
+    InspectionAnswer,
+    InspectionTask,
+)
 from zhifa.models.ledger import LedgerEvent
 from zhifa.models.org import Officer
 from zhifa.models.subjects import Subject
@@ -378,12 +384,14 @@ class TestAnInspectionWithTheNetworkGone:
         _open_checklist(page)
         _answer_the_rest(page)
         _fail_with_fine(page)
-        page.click(f'[data-item="{FAIL_ITEM}"] [data-compute]')
-        assert "计算罚款需要联网" in page.inner_text(f'[data-item="{FAIL_ITEM}"] .penalty')
-        # A moment of signal on site to compute the fine; then offline again for the rest.
-        context.set_offline(False)
-        _compute(page)
-        context.set_offline(True)
+        # The fine is computed on the phone (fine.js), marked for the server to check.
+        fine = _compute(page)
+        penalty = page.inner_text(f'[data-item="{FAIL_ITEM}"] .penalty')
+        offline_fen = int(
+            page.get_attribute(f'[data-item="{FAIL_ITEM}"] [data-fine-fen]', "data-fine-fen") or ""
+        )
+        assert "离线计算，联网后由服务器复核" in penalty
+        assert fine.startswith("罚款 ")
         page.wait_for_selector("#offline-banner:not([hidden])", timeout=WAIT)
         _attach_photo(page, photo)
         _issue_the_penalty_decision(page)
@@ -408,6 +416,11 @@ class TestAnInspectionWithTheNetworkGone:
         assert _events(session, "inspection.submitted", "inspection") == 1
         assert _events(session, "document.issued", "document") == 1
         assert _events(session, "inspection.evidence.added", "evidence") >= 1
+        answer = session.scalars(
+            select(InspectionAnswer).where(InspectionAnswer.item_code == FAIL_ITEM)
+        ).one()
+        assert answer.penalty is not None
+        assert answer.penalty["amount_fen"] == offline_fen  # the server agrees with the phone
         context.close()
 
 

@@ -7,6 +7,8 @@
   subject's party type with no facts and no circumstances, act date today; ``evaluation`` is null
   (with a ``reason``) when the benchmark needs facts, when there is no benchmark, or when the
   party type is unknown (a bare site) or not one the power applies to.
+  When the benchmark needs facts, ``offline`` carries what the app's ``fine.js`` needs to compute
+  the same figure on the device (``offline_payload``); it is null when the path cannot be mirrored.
 - ``simple_procedure_caps``: the art. 51 caps of the district's discretion policy in force today.
 """
 
@@ -23,7 +25,7 @@ from zhifa.catalog.discretion.engine import evaluate
 from zhifa.catalog.discretion.schemas import EvaluationIn, present
 from zhifa.catalog.policy import DEFAULT_POLICY, PolicySpec
 from zhifa.catalog.snapshot import snapshot_for
-from zhifa.catalog.spec import PartyType
+from zhifa.catalog.spec import FormulaKind, PartyType
 from zhifa.catalog.versions import in_force
 from zhifa.errors import AppError
 from zhifa.inspections import read
@@ -119,13 +121,69 @@ def quote(
     if not applies:
         return without("party_type_not_applicable")
     if facts:
-        return without("needs_facts")
+        offline = offline_payload(session, district_code, code, party_type, on)
+        return without("needs_facts").model_copy(update={"offline": offline})
     data = EvaluationIn(power_code=code, act_date=on, party_type=party_type, facts={})
     try:
         result = evaluate(loader.load(session, district_code, data, today=on))
     except AppError as exc:
         return without("not_computable", problem=translate(locale, exc.message, **exc.params))
     return Quote(needs_facts=[], evaluation=present(result, locale))
+
+
+OFFLINE_VERSION = 1
+# Every formula kind ``fine.js`` mirrors exactly (see ``catalog/discretion/amounts.py``).
+OFFLINE_KINDS = frozenset(FormulaKind)
+
+
+def offline_payload(
+    session: Session, district_code: str, code: str, party_type: str, on: date
+) -> dict[str, Any] | None:
+    """What ``fine.js`` needs to compute the engine's recommendation for ``party_type`` with the
+    facts found on site, no circumstances, no mitigation, act date = decision date = ``on``: the
+    benchmark spec and the policy values exactly as the engine loads them, and the refs shown.
+
+    ``None`` when the engine would not take its plain path (no loadable candidate, a later version
+    in play) or a formula kind the app cannot mirror."""
+    data = EvaluationIn(power_code=code, act_date=on, party_type=party_type, facts={})
+    try:
+        loaded = loader.load(session, district_code, data, today=on)
+    except AppError:
+        return None
+    candidate = loaded.main.at_act
+    if loaded.main.at_decision.identity != candidate.identity:
+        return None
+    spec, policy, party = candidate.spec, candidate.policy.spec, PartyType(party_type)
+    formulas = [spec.statutory.formula(party), *(t.formula(party) for t in spec.tiers)]
+    if any(f is not None and f.kind not in OFFLINE_KINDS for f in formulas):
+        return None
+    cap_yuan = (
+        policy.simple_procedure_person_yuan
+        if party is PartyType.PERSON
+        else policy.simple_procedure_organisation_yuan
+    )
+    return {
+        "version": OFFLINE_VERSION,
+        "party_type": party_type,
+        "on": on.isoformat(),
+        "power": {
+            "code": candidate.power.code,
+            "name": candidate.power.name,
+            "version": candidate.power.version,
+        },
+        "benchmark": {
+            "version": candidate.benchmark.version,
+            "effective_from": candidate.benchmark.effective_from.isoformat(),
+        },
+        "policy": {
+            "version": candidate.policy.version,
+            "position": str(policy.position),
+            "round_to_yuan": policy.round_to_yuan,
+            "simple_procedure_cap_fen": cap_yuan * 100,
+        },
+        "spec": spec.model_dump(mode="json"),
+        "citations": [c.label for c in candidate.power.citations],
+    }
 
 
 def quotes(

@@ -284,6 +284,8 @@ class Quote(BaseModel):
 
     needs_facts: list[FactRef]
     evaluation: EvaluationRead | None
+    # What the app needs to compute a fine that needs facts offline (bundle.offline_payload).
+    offline: dict[str, Any] | None = None
     reason: str | None = Field(
         default=None,
         description="Why there is no evaluation: needs_facts, no_benchmark, party_type_unknown, "

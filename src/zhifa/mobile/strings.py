@@ -122,6 +122,15 @@ MESSAGES: tuple[str, ...] = (
         "allowed. Recommend a case instead."
     ),
     N_("Computing the fine needs the network."),
+    N_("Computed offline; the server checks it when the network returns."),
+    N_("Ordinary"),
+    # fine.js (messages shown through checklist.js)
+    N_("Enter {fact} to compute the fine."),
+    N_("{fact}: give a whole number, 0 or more."),
+    N_("{fact}: give a number, 0 or more."),
+    N_("This benchmark cannot be computed on the phone."),
+    N_("This power does not apply to the subject's party type."),
+    N_("No degree of the benchmark matches the facts given; check them."),
     N_("Computing…"),
     N_("Log in again to compute the fine."),
     N_("Compute"),

@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import { h, t, add, localDate, onLeave, put, yuan } from "./ui.js";
 import { loadTask, taskFrame } from "./tasks.js";
 import { addFiles } from "./evidence.js";
+import { computeOffline } from "./fine.js";
 
 const RESULTS = [["pass", "Compliant"], ["fail", "Non-compliant"], ["not_applicable", "Not applicable"]];
 const MEASURES = [["rectify", "Order to rectify"], ["on_spot_penalty", "On-the-spot penalty"], ["case_lead", "Recommend a case"]];
@@ -173,7 +174,8 @@ function penaltyPanel(task, item, a, locked, set) {
       h("p", { class: "fine" }, t("Fine: {amount} yuan", { amount: yuan(ev.recommended_fen) }),
         h("span", { class: "visually-hidden", "data-fine-fen": ev.recommended_fen ?? "" })),
       h("p", null, t("Degree: {level}", { level: [ev.level_label, ev.band?.label].filter(Boolean).join(" · ") })),
-      h("p", { class: "muted" }, t("Basis: {citations}", { citations: (ev.citations || []).map((c) => c.label).join("；") })));
+      h("p", { class: "muted" }, t("Basis: {citations}", { citations: (ev.citations || []).map((c) => c.label).join("；") })),
+      ev.offline ? h("p", { class: "notice", "data-fine-offline": true }, t("Computed offline; the server checks it when the network returns.")) : null);
     if (!state.allowed) {
       const cap = state.cap !== undefined ? yuan(state.cap) : "";
       add(panel, h("p", { class: "refusal", "data-not-allowed": true }, ev.decision === "no_penalty"
@@ -194,7 +196,13 @@ function penaltyPanel(task, item, a, locked, set) {
       h("button", {
         type: "button", class: "btn btn-secondary", "data-compute": true, disabled: locked,
         onclick: async () => {
-          if (!navigator.onLine) { message.textContent = t("Computing the fine needs the network."); return; }
+          if (!navigator.onLine) {
+            if (!state.quote.offline) { message.textContent = t("Computing the fine needs the network."); return; }
+            const result = computeOffline(state.quote.offline, a.facts || {});
+            if (result.error) { message.textContent = t(result.error, result.params); return; }
+            set({ evaluation: offlineEvaluation(state.quote.offline, result, state.cap) });
+            return;
+          }
           message.textContent = t("Computing…");
           try {
             const evaluation = await api.postJson("/api/v1/discretion/evaluate", {
@@ -213,6 +221,24 @@ function penaltyPanel(task, item, a, locked, set) {
     add(panel, h("p", { class: "muted" }, state.quote.message || t("No amount for this power.")));
   }
   return panel;
+}
+
+// The offline result shaped like the engine's evaluation (the fields this app reads).
+function offlineEvaluation(offline, result, cap) {
+  const fen = result.amount_fen;
+  return {
+    offline: true,
+    decision: "penalty",
+    recommended_fen: fen,
+    level: result.level,
+    level_label: t("Ordinary"),
+    band: result.band,
+    tier_range: result.tier_range,
+    statutory_range: result.statutory_range,
+    citations: (offline.citations || []).map((label) => ({ label })),
+    simple_procedure_allowed: fen !== null && fen > 0 && (cap === undefined || fen <= cap),
+    computed_on: offline.on,
+  };
 }
 
 function typedFacts(facts) {

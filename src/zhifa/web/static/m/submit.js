@@ -16,8 +16,13 @@ function answerOf(task, item) {
   Object.assign(answer, { reason: a.reason.trim(), measure: a.measure, power_code: a.power_code || null });
   if (a.measure === "rectify") answer.rectify_deadline = a.rectify_deadline;
   if (a.measure === "on_spot_penalty") {
-    const facts = penaltyState(task, item, a).quote.needs_facts?.length ? typed(a.facts || {}) : {};
-    answer.penalty = { act_date: localDate(), party_type: partyType(task), facts, circumstances: [], chosen_fen: null, reason: "" };
+    const state = penaltyState(task, item, a);
+    const facts = state.quote.needs_facts?.length ? typed(a.facts || {}) : {};
+    // The amount the party was shown (computed online, or on the phone offline) is sent as the
+    // amount decided: if the server's engine arrives at another figure, it refuses the submission
+    // instead of silently printing a different fine.
+    const shown = state.evaluation && state.evaluation.recommended_fen != null ? state.evaluation.recommended_fen : null;
+    answer.penalty = { act_date: localDate(), party_type: partyType(task), facts, circumstances: [], chosen_fen: shown, reason: "" };
   }
   return answer;
 }
