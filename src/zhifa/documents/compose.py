@@ -24,10 +24,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from zhifa.catalog.assembly import AssembledChecklist, AssembledItem, AssembledPower
-from zhifa.documents.capitals import amount_in_capitals, amount_in_figures
 from zhifa.documents.schemas import PartyIn
 from zhifa.errors import Conflict, InvalidInput
 from zhifa.kit.clock import local
+from zhifa.kit.money import amount_in_capitals, amount_in_figures
 from zhifa.models.documents import DocumentType
 from zhifa.models.inspections import AnswerResult, Measure
 from zhifa.models.subjects import Subject, SubjectKind

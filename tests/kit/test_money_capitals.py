@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhifa.documents.capitals import DIGITS, amount_in_capitals, amount_in_figures
+from zhifa.kit.money import DIGITS, amount_in_capitals, amount_in_figures
 
 UNITS = {"拾": 10, "佰": 100, "仟": 1000}
 
