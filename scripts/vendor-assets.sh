@@ -14,3 +14,5 @@ cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dis
 mkdir -p "$dest/signature_pad"
 cp node_modules/signature_pad/dist/signature_pad.umd.min.js node_modules/signature_pad/LICENSE \
   "$dest/signature_pad/"
+mkdir -p "$dest/echarts"
+cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE "$dest/echarts/"

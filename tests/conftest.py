@@ -92,6 +92,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "var",
         secret_key=SecretStr("test-secret-not-for-production"),
         cookie_secure=True,
+        # The SLA sweep, the outbox worker and upstream polling are driven by the tests.
+        background_jobs=False,
     )
 
 

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from zhifa import __version__, blobs
 from zhifa.config import Settings, get_settings
 from zhifa.db import Database
+from zhifa.kit.jobs import Periodic
 from zhifa.ledger import tasks as ledger_tasks
 from zhifa.web import errors
 from zhifa.web.headers import SecurityHeaders
@@ -33,7 +34,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # Signs checkpoints as the log grows; None when no ledger key has been generated yet.
         checkpoint_scheduler = ledger_tasks.start_scheduler(database, settings)
         running.state.checkpoint_scheduler = checkpoint_scheduler
+        # SLA sweep, outbox delivery and upstream polling (off in tests, which drive them).
+        jobs = background_jobs(database, settings) if settings.background_jobs else []
+        running.state.jobs = jobs
+        for job in jobs:
+            job.start()
         yield
+        for job in jobs:
+            job.stop()
         if checkpoint_scheduler is not None:
             checkpoint_scheduler.stop()
         if db is None:
@@ -57,6 +65,22 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     return app
 
 
+def background_jobs(database: Database, settings: Settings) -> list[Periodic]:
+    """The app's periodic jobs (see ``kit.jobs``); each step owns its transactions."""
+    from zhifa.complaints import escalation
+    from zhifa.integrations import outbox, poller
+
+    return [
+        Periodic("sla-sweep", settings.sla_sweep_seconds, lambda: escalation.sweep_once(database)),
+        Periodic(
+            "outbox",
+            settings.outbox_poll_seconds,
+            lambda: outbox.deliver_due(database, settings),
+        ),
+        Periodic("upstream-poll", 5.0, lambda: poller.poll_due(database, settings)),
+    ]
+
+
 def _serve_api_docs(app: FastAPI) -> None:
     """OpenAPI docs at /docs with Swagger UI served from our own static files (no CDN)."""
 
@@ -74,10 +98,23 @@ def _serve_api_docs(app: FastAPI) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from zhifa.analytics import endpoints as analytics_endpoints
+    from zhifa.analytics import pages as analytics_pages
     from zhifa.catalog import endpoints as catalog_endpoints
     from zhifa.catalog import pages as catalog_pages
     from zhifa.catalog.discretion import endpoints as discretion_endpoints
     from zhifa.catalog.laws import endpoints as law_endpoints
+    from zhifa.complaints import admin_pages as complaint_admin_pages
+    from zhifa.complaints import endpoints as complaint_endpoints
+    from zhifa.complaints import (
+        handling_endpoints,
+        import_endpoints,
+        sla_endpoints,
+        supervision_pages,
+    )
+    from zhifa.complaints import pages as complaint_pages
+    from zhifa.complaints import public as complaint_public
+    from zhifa.dispatch import endpoints as dispatch_endpoints
     from zhifa.dispatch import pages as dispatch_pages
     from zhifa.documents import endpoints as document_endpoints
     from zhifa.documents import pages as document_pages
@@ -85,9 +122,12 @@ def _include_routers(app: FastAPI) -> None:
     from zhifa.inspections import endpoints as inspection_endpoints
     from zhifa.inspections import evidence_endpoints
     from zhifa.inspections import pages as inspection_pages
+    from zhifa.integrations import endpoints as integration_endpoints
+    from zhifa.integrations import pages as integration_pages
     from zhifa.ledger import endpoints as ledger_endpoints
     from zhifa.ledger import pages as ledger_pages
     from zhifa.mobile import pages as mobile_pages
+    from zhifa.open311 import server as open311_server
     from zhifa.org import endpoints as org_endpoints
     from zhifa.org import pages as org_pages
     from zhifa.org.accounts import endpoints as account_endpoints
@@ -118,6 +158,20 @@ def _include_routers(app: FastAPI) -> None:
         document_verify,
         mobile_pages,
         dispatch_pages,
+        dispatch_endpoints,
+        complaint_endpoints,
+        import_endpoints,
+        handling_endpoints,
+        sla_endpoints,
+        complaint_pages,
+        complaint_admin_pages,
+        supervision_pages,
+        complaint_public,
+        integration_endpoints,
+        integration_pages,
+        open311_server,
+        analytics_endpoints,
+        analytics_pages,
         home,
     ):
         app.include_router(module.router)

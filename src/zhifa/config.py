@@ -62,6 +62,35 @@ class Settings(BaseSettings):
     evidence_max_video_bytes: int = Field(default=300_000_000, gt=0)
     # The public address printed in documents' QR codes (``{base}/verify/{id}``).
     public_base_url: str = "http://127.0.0.1:8000"
+    # Complaints ([M]: local practice). A district's ComplaintSettings row overrides the first
+    # three.
+    # Possible duplicates: same category within this distance and time.
+    complaint_duplicate_radius_m: float = Field(default=100.0, gt=0)
+    complaint_duplicate_window_hours: int = Field(default=48, ge=1)
+    # An officer's last fix older than this is stale: the recommender skips them.
+    position_stale_seconds: int = Field(default=300, ge=10)
+    # Arrival counts when the officer's fix is within this distance of the complaint's point.
+    complaint_arrival_radius_m: float = Field(default=150.0, gt=0)
+    # Fixes per POST /api/v1/positions.
+    position_batch_max: int = Field(default=500, ge=1)
+    # Photos on a complaint (citizen or officer).
+    complaint_photo_max_bytes: int = Field(default=10_000_000, gt=0)
+    complaint_photos_max: int = Field(default=9, ge=1)
+    # The public page (citizens file and follow complaints) is on unless switched off.
+    public_complaints_enabled: bool = True
+    # Open311: the widest date range of GET requests and the most results (published in discovery).
+    open311_max_days: int = Field(default=90, ge=1)
+    open311_max_requests: int = Field(default=1000, ge=1)
+    # The SLA sweep (warnings, overdue, escalation) and the outbox worker, seconds between runs.
+    sla_sweep_seconds: float = Field(default=30.0, gt=0)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    # Outbox retry back-off: base × 2^(attempts-1), at most the maximum; per-request timeout.
+    outbox_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(default=1800.0, gt=0)
+    outbox_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Background workers (SLA sweep, outbox, upstream polling) run inside the app unless off
+    # (tests drive them by hand).
+    background_jobs: bool = True
 
     @property
     def tz(self) -> ZoneInfo:

@@ -19,6 +19,18 @@ from zhifa.models.catalog import (
     SubjectType,
 )
 from zhifa.models.catalog_stamp import CatalogStamp
+from zhifa.models.complaints import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintExtension,
+    ComplaintMedia,
+    ComplaintSettings,
+    SlaAlert,
+    SlaProfile,
+    WorkdayOverride,
+)
+from zhifa.models.dispatch import OfficerLive, PositionFix
 from zhifa.models.documents import (
     Document,
     DocumentNumber,
@@ -38,6 +50,7 @@ from zhifa.models.inspections import (
     InspectionTask,
     SubmissionRecord,
 )
+from zhifa.models.integrations import Integration, OutboxMessage
 from zhifa.models.ledger import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -50,6 +63,19 @@ from zhifa.models.security import ApiToken, LoginAttempt, WebSession
 from zhifa.models.subjects import Subject
 
 __all__ = [
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintEvent",
+    "ComplaintExtension",
+    "ComplaintMedia",
+    "ComplaintSettings",
+    "Integration",
+    "OfficerLive",
+    "OutboxMessage",
+    "PositionFix",
+    "SlaAlert",
+    "SlaProfile",
+    "WorkdayOverride",
     "Blob",
     "CaseLead",
     "CheckIn",

@@ -72,6 +72,19 @@ class Permission(StrEnum):
     TASKS_MANAGE = "inspections:manage"
     DOCUMENTS_CONFIGURE = "documents:configure"
     COMMAND_VIEW = "command:view"
+    # Complaints (投诉举报): read in the data scope; enter by phone and import (受理员);
+    # file, reject, transfer, dispatch, verify and close (指挥中心); take, arrive, handle and report
+    # back, and send positions and duty status (field officers); approve extensions (leaders);
+    # see the complainant's identity (each reveal is a ledger event); configure categories,
+    # deadlines and working days; manage integrations with the city platform.
+    COMPLAINTS_READ = "complaints:read"
+    COMPLAINTS_INTAKE = "complaints:intake"
+    COMPLAINTS_DISPATCH = "complaints:dispatch"
+    COMPLAINTS_HANDLE = "complaints:handle"
+    COMPLAINTS_APPROVE = "complaints:approve"
+    COMPLAINTS_REVEAL = "complaints:reveal"
+    COMPLAINTS_CONFIGURE = "complaints:configure"
+    INTEGRATIONS_MANAGE = "integrations:manage"
 
 
 _EVERYONE = {
@@ -80,26 +93,37 @@ _EVERYONE = {
     Permission.CATALOG_READ,
     Permission.SUBJECTS_READ,
     Permission.INSPECTIONS_READ,
+    Permission.COMPLAINTS_READ,
 }
-_FIELD = {Permission.INSPECT, Permission.SUBJECTS_MANAGE}
+_FIELD = {Permission.INSPECT, Permission.SUBJECTS_MANAGE, Permission.COMPLAINTS_HANDLE}
+_COMMAND = {
+    Permission.COMMAND_VIEW,
+    Permission.COMPLAINTS_INTAKE,
+    Permission.COMPLAINTS_DISPATCH,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(_EVERYONE | _FIELD),
     Role.SQUAD_LEADER: frozenset(
         _EVERYONE
         | _FIELD
-        | {Permission.TASKS_MANAGE, Permission.SUBJECTS_REVEAL, Permission.COMMAND_VIEW}
+        | _COMMAND
+        | {Permission.TASKS_MANAGE, Permission.SUBJECTS_REVEAL, Permission.COMPLAINTS_APPROVE}
     ),
-    Role.DISPATCHER: frozenset(_EVERYONE | {Permission.COMMAND_VIEW, Permission.TASKS_MANAGE}),
+    Role.DISPATCHER: frozenset(
+        _EVERYONE | _COMMAND | {Permission.TASKS_MANAGE, Permission.COMPLAINTS_REVEAL}
+    ),
     Role.LEGAL_REVIEWER: frozenset(_EVERYONE | {Permission.SUBJECTS_REVEAL}),
     Role.LEADER: frozenset(
         _EVERYONE
         | {
             Permission.AUDIT_READ,
-            Permission.COMMAND_VIEW,
             Permission.TASKS_MANAGE,
             Permission.SUBJECTS_REVEAL,
+            Permission.COMPLAINTS_APPROVE,
+            Permission.COMPLAINTS_REVEAL,
         }
+        | _COMMAND
     ),
     Role.CATALOG_ADMIN: frozenset(_EVERYONE | {Permission.CATALOG_MANAGE}),
     Role.AUDITOR: frozenset(_EVERYONE | {Permission.AUDIT_READ}),
@@ -112,6 +136,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.SUBJECTS_MANAGE,
             Permission.DOCUMENTS_CONFIGURE,
+            Permission.COMPLAINTS_CONFIGURE,
+            Permission.INTEGRATIONS_MANAGE,
         }
     ),
 }

@@ -19,6 +19,9 @@ NAV_ITEMS = (
     NavItem("Home", "/"),
     NavItem("Field terminal", "/m/", Permission.INSPECT),
     NavItem("Command centre", "/command", Permission.COMMAND_VIEW),
+    NavItem("Complaints", "/complaints", Permission.COMPLAINTS_READ),
+    NavItem("Supervision", "/supervision", Permission.COMMAND_VIEW),
+    NavItem("Performance", "/analytics", Permission.COMMAND_VIEW),
     NavItem("Inspection tasks", "/inspections/tasks", Permission.INSPECTIONS_READ),
     NavItem("Subjects", "/subjects", Permission.SUBJECTS_READ),
     NavItem("Documents", "/documents", Permission.INSPECTIONS_READ),
@@ -29,6 +32,8 @@ NAV_ITEMS = (
     NavItem("Grids", "/admin/grids", Permission.ORG_READ),
     NavItem("Departments", "/admin/departments", Permission.ORG_READ),
     NavItem("Districts", "/admin/districts", Permission.DISTRICTS_MANAGE),
+    NavItem("Complaint settings", "/admin/complaints", Permission.COMPLAINTS_CONFIGURE),
+    NavItem("Integrations", "/integrations", Permission.COMMAND_VIEW),
     NavItem("Audit", "/audit", Permission.AUDIT_READ),
     NavItem("My account", "/account"),
 )

@@ -1,0 +1,5 @@
+"""Placeholder: the router this module will serve (work in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
