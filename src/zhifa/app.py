@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from zhifa import __version__, blobs
 from zhifa.config import Settings, get_settings
 from zhifa.db import Database
+from zhifa.kit import events
 from zhifa.kit.jobs import Periodic
 from zhifa.ledger import tasks as ledger_tasks
 from zhifa.web import errors
@@ -34,6 +35,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # Signs checkpoints as the log grows; None when no ledger key has been generated yet.
         checkpoint_scheduler = ledger_tasks.start_scheduler(database, settings)
         running.state.checkpoint_scheduler = checkpoint_scheduler
+        # On PostgreSQL, hear the bus events of the other app processes (LISTEN/NOTIFY).
+        listener = events.start_listener(settings.database_url)
+        running.state.bus_listener = listener
         # SLA sweep, outbox delivery and upstream polling (off in tests, which drive them).
         jobs = background_jobs(database, settings) if settings.background_jobs else []
         running.state.jobs = jobs
@@ -42,6 +46,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         yield
         for job in jobs:
             job.stop()
+        if listener is not None:
+            listener.stop()
         if checkpoint_scheduler is not None:
             checkpoint_scheduler.stop()
         if db is None:

@@ -4,25 +4,45 @@ A service calls ``publish_after_commit(session, topic, data, district_code=...)`
 on the session and delivered to subscribers only when the transaction commits (a rolled-back change
 announces nothing). Subscribers are asyncio queues (one per open SSE stream), fed from any thread.
 
-Invariants: delivery is best effort and in-process: a slow subscriber whose queue is full loses
-events (it is told by a ``lagged`` event) rather than slowing the request that published. Several
-app processes on PostgreSQL would need LISTEN/NOTIFY to share events; that is not built yet.
+On PostgreSQL the same events also reach the other app processes: just before the commit each
+pending event is sent with ``pg_notify`` on channel ``zhifa_events`` (inside the transaction, so
+PostgreSQL delivers it only if the transaction commits), and every app process runs a
+``PgListener`` thread (started in the app's lifespan) that feeds what it hears into its own broker.
+Each process tags its notifications with ``ORIGIN`` and ignores its own (it delivered them locally
+at commit already).
+
+Invariants: delivery is best effort: a slow subscriber whose queue is full loses events (it is told
+by a ``lagged`` event) rather than slowing the request that published; an event larger than a
+notification may carry (about 8 kB) stays in its own process (logged); a listener that loses its
+connection reconnects, and events sent while it was away are not replayed (pages reload state from
+the database on ``lagged`` and on reconnect).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import threading
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction
+
+log = logging.getLogger("zhifa.events")
 
 PENDING_KEY = "zhifa_bus_pending"
 QUEUE_SIZE = 256
+CHANNEL = "zhifa_events"
+# PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more.
+MAX_PAYLOAD_BYTES = 7_900
+# This process's tag on its notifications.
+ORIGIN = uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -102,6 +122,101 @@ def publish_after_commit(
 ) -> None:
     """Announce ``data`` under ``topic`` to the district's subscribers once ``session`` commits."""
     session.info.setdefault(PENDING_KEY, []).append(BusEvent(topic, district_code, data))
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    pending: list[BusEvent] = session.info.get(PENDING_KEY, [])
+    if not pending or session.get_bind().dialect.name != "postgresql":
+        return
+    for item in pending:
+        payload = encode(item)
+        if len(payload.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+            log.warning("bus event %s is too large to notify other processes", item.topic)
+            continue
+        session.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+        )
+
+
+def encode(item: BusEvent) -> str:
+    return json.dumps(
+        {"o": ORIGIN, "t": item.topic, "d": item.district_code, "x": item.data},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+def decode(payload: str) -> tuple[str, BusEvent] | None:
+    try:
+        body = json.loads(payload)
+        return body["o"], BusEvent(body["t"], body["d"], body["x"])
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignored a malformed bus notification")
+        return None
+
+
+class PgListener:
+    """A thread that LISTENs on ``CHANNEL`` and publishes other processes' events locally."""
+
+    POLL_SECONDS = 1.0
+    RECONNECT_SECONDS = 2.0
+
+    def __init__(self, database_url: str, target: Broker | None = None) -> None:
+        url = make_url(database_url).set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
+        self._broker = target or broker
+        self._stop = threading.Event()
+        self._listening = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zhifa-pg-listen", daemon=True)
+        self.received = 0  # notifications from other processes, for tests and diagnostics
+
+    def start(self) -> PgListener:
+        self._thread.start()
+        return self
+
+    def wait_listening(self, timeout: float = 10.0) -> bool:
+        return self._listening.wait(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(self.POLL_SECONDS * 5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._listening.set()
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=self.POLL_SECONDS):
+                            self._deliver(note.payload)
+            except Exception:
+                self._listening.clear()
+                if self._stop.is_set():
+                    return
+                log.exception("bus listener lost its connection; reconnecting")
+                self._stop.wait(self.RECONNECT_SECONDS)
+
+    def _deliver(self, payload: str) -> None:
+        decoded = decode(payload)
+        if decoded is None:
+            return
+        origin, item = decoded
+        if origin == ORIGIN:
+            return
+        self.received += 1
+        self._broker.publish(item)
+
+
+def start_listener(database_url: str) -> PgListener | None:
+    """On PostgreSQL, start hearing other app processes' events; None on SQLite."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return None
+    return PgListener(database_url).start()
 
 
 @event.listens_for(Session, "after_commit")
