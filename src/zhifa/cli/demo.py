@@ -68,7 +68,8 @@ def load(
     _print_catalog(laws, report)
     typer.echo(
         f"field data 现场执法演示数据: subjects +{field.subjects}, "
-        f"numbering rules +{field.document_settings}, tasks for today +{field.tasks}"
+        f"numbering rules +{field.document_settings}, tasks for today +{field.tasks}, "
+        f"complaint categories and deadlines +{field.complaint_setup}"
     )
     _print_accounts(summary, show_all=show_all)
 
