@@ -10,9 +10,11 @@ import sys
 import typer
 
 from zhifa.cli import catalog as catalog_cli
+from zhifa.cli import complaints as complaints_cli
 from zhifa.cli import db as db_cli
 from zhifa.cli import demo as demo_cli
 from zhifa.cli import districts as districts_cli
+from zhifa.cli import integrations as integrations_cli
 from zhifa.cli import ledger as ledger_cli
 from zhifa.cli import serve as serve_cli
 from zhifa.cli import tokens as tokens_cli
@@ -28,9 +30,11 @@ app = typer.Typer(
 )
 app.command("serve")(serve_cli.serve)
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(complaints_cli.app, name="complaints")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(districts_cli.app, name="districts")
+app.add_typer(integrations_cli.app, name="integrations")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(witness_cli.app, name="witness")
 app.add_typer(users_cli.app, name="users")
