@@ -1,7 +1,8 @@
 """/command/stream against a real server: uvicorn on 127.0.0.1 in a thread, an event published
-through a committed session (``publish_after_commit``), read back with httpx streaming; the
-client's disconnect ends the subscription, then the server is stopped. Every read has a timeout,
-so a failure ends the test instead of hanging it."""
+through a committed session (``publish_after_commit``) or a complaint taken in through the real
+intake, read back with httpx streaming; the client's disconnect ends the subscription, then the
+server is stopped. Every read has a timeout, so a failure ends the test instead of hanging it.
+Inspection topics and the complaint loop's (complaint, officer, alert, sla), with unit scoping."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests import factories
+from tests.complaints.world import IN_WG01, VENDING, complaint_world
 from tests.subjects.helpers import World, subjects_world
+from zhifa.complaints.intake import create_complaint
+from zhifa.complaints.schemas import ComplaintIn
 from zhifa.db import Database
 from zhifa.dispatch import stream
 from zhifa.kit.events import broker, publish_after_commit
+from zhifa.models.complaints import ComplaintSource
 from zhifa.models.org import Officer
 
 WAIT_SECONDS = 15.0
@@ -190,3 +195,94 @@ class TestCommandStream:
         response = httpx2.get(f"{live.url}/command/stream", timeout=WAIT_SECONDS)
 
         assert response.status_code in (303, 401)
+
+
+class TestComplaintTopics:
+    """The complaint loop's topics (complaint, officer, alert, sla) on the same stream."""
+
+    def test_all_four_topics_reach_a_district_viewer(
+        self, live: Live, db: Database, session: Session, world: World
+    ) -> None:
+        headers = _headers(session, world.leader)  # 局领导: district scope
+        squad = world.field.squad.id
+        with (
+            httpx2.Client(timeout=WAIT_SECONDS) as client,
+            client.stream("GET", f"{live.url}/command/stream", headers=headers) as response,
+        ):
+            lines = _lines(response)
+            next(lines), next(lines)
+            _publish(
+                db, "complaint", {"complaint_id": 1, "step": "received", "unit_id": squad}, "510184"
+            )
+            _publish(
+                db, "officer", {"officer_id": 2, "status": "available", "unit_id": squad}, "510184"
+            )
+            _publish(db, "alert", {"alert_id": 3, "complaint_id": 1, "unit_id": squad}, "510184")
+            _publish(
+                db, "sla", {"complaint_id": 1, "sla_state": "overdue", "unit_id": None}, "510184"
+            )
+            got = [_next_event(lines) for _ in range(4)]
+
+        assert [topic for topic, _ in got] == ["complaint", "officer", "alert", "sla"]
+        assert got[0][1]["step"] == "received"
+        assert got[1][1]["status"] == "available"
+        assert got[3][1]["sla_state"] == "overdue"  # no squad yet: a district viewer sees it
+
+    def test_a_squad_leader_gets_only_their_squads_complaint_events(
+        self, live: Live, db: Database, session: Session, world: World
+    ) -> None:
+        headers = _headers(session, world.field.leader)
+        other, own = world.field.other_squad.id, world.field.squad.id
+        with (
+            httpx2.Client(timeout=WAIT_SECONDS) as client,
+            client.stream("GET", f"{live.url}/command/stream", headers=headers) as response,
+        ):
+            lines = _lines(response)
+            next(lines), next(lines)
+            _publish(db, "complaint", {"complaint_id": 10, "unit_id": other}, "510184")
+            _publish(db, "complaint", {"complaint_id": 11, "unit_id": None}, "510184")
+            _publish(db, "officer", {"officer_id": 12, "unit_id": other}, "510184")
+            _publish(db, "alert", {"alert_id": 13, "unit_id": None}, "510184")
+            _publish(db, "officer", {"officer_id": 14, "unit_id": own}, "510184")
+            _publish(db, "complaint", {"complaint_id": 15, "unit_id": own}, "510184")
+            first, second = _next_event(lines), _next_event(lines)
+
+        assert (first[0], first[1]["officer_id"]) == ("officer", 14)
+        assert (second[0], second[1]["complaint_id"]) == ("complaint", 15)
+
+    def test_a_complaint_taken_in_elsewhere_arrives_with_its_tracking_number(
+        self, live: Live, db: Database, session: Session
+    ) -> None:
+        world = complaint_world(session)
+        session.commit()
+        headers = _headers(session, world.dispatcher)
+        with (
+            httpx2.Client(timeout=WAIT_SECONDS) as client,
+            client.stream("GET", f"{live.url}/command/stream", headers=headers) as response,
+        ):
+            lines = _lines(response)
+            next(lines), next(lines)
+            with db.sessionmaker() as s:
+                data = ComplaintIn(
+                    category_code=VENDING,
+                    description="路口有流动摊贩",
+                    lon=IN_WG01[0],
+                    lat=IN_WG01[1],
+                    attributes={"blocking": "yes"},
+                )
+                created = create_complaint(
+                    s,
+                    district_code=world.district_code,
+                    data=data,
+                    source=ComplaintSource.HOTLINE,
+                    actor_id=world.dispatcher.id,
+                )
+                tracking_no, unit_id = created.complaint.tracking_no, created.complaint.unit_id
+                s.commit()
+            topic, got = _next_event(lines)
+
+        assert topic == "complaint"
+        assert (got["step"], got["status"]) == ("received", "received")
+        assert got["tracking_no"] == tracking_no
+        assert got["unit_id"] == unit_id == world.field.squad.id
+        assert (got["lon"], got["lat"]) == IN_WG01

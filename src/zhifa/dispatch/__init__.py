@@ -1,7 +1,10 @@
-"""Dispatch and the command centre (指挥中心): what is happening in the field today, live.
+"""Dispatch and the command centre (指挥中心): what is happening in the field, live.
 
-The command page lists today's inspections in the viewer's data scope and the latest documents,
-with a map of today's task subjects; ``/command/stream`` pushes ``inspection.submitted``,
-``document.issued`` and ``check_in`` events of the viewer's districts as server-sent events.
-Officer positions, the nearest-officer recommendation and assignment come with the complaints work.
+- ``live``: officers' duty status and positions (the latest kept hot, the track kept for
+  supervision); ``recommend``: the nearest available pair, owning squad first, with the reason each
+  nearer officer was skipped.
+- ``pages`` / ``queue`` / ``stream``: the dispatcher's page ``/command`` — a live map (grids,
+  officers by status, complaints by SLA state), the complaint queue with countdowns, the
+  recommendation panel with one-click dispatch and each complaint's timeline, today's inspections —
+  updated by server-sent events from ``/command/stream``.
 """
