@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.org.helpers import web_login
+from zhifa.config import Settings
+from zhifa.dispatch import live
 from zhifa.kit.clock import utcnow
 from zhifa.mobile import pages
 from zhifa.mobile.strings import MESSAGES
+from zhifa.models.dispatch import DutyStatus
 from zhifa.models.ledger import LedgerEvent
 from zhifa.models.org import Officer, Unit, UnitKind
-from zhifa.org.roles import Role
+from zhifa.org.roles import Permission, Role
 from zhifa.web.i18n import catalog
 
 DISTRICT = "510184"
@@ -75,6 +78,8 @@ class TestTheShell:
         assert '<script type="module" src="/static/m/app.js">' in html
         assert 'href="/m/manifest.webmanifest"' in html
         assert "/static/vendor/signature_pad/signature_pad.umd.min.js" in html
+        assert '<script src="/static/vendor/leaflet/leaflet.js" defer>' in html
+        assert 'href="/static/vendor/leaflet/leaflet.css"' in html
         assert "<title>现场执法</title>" in html
         assert f'content="{pages.cache_version()}"' in html
 
@@ -113,6 +118,15 @@ class TestTheServiceWorker:
         for url in ("/m/", "/m/i18n.json", "/m/manifest.webmanifest", "/static/m/app.js"):
             assert url in urls
         assert "/static/vendor/signature_pad/signature_pad.umd.min.js" in urls
+        for url in (
+            "/static/m/jobs.js",
+            "/static/m/job.js",
+            "/static/m/duty.js",
+            "/static/m/push.js",
+        ):
+            assert url in urls
+        assert "/static/vendor/leaflet/leaflet.js" in urls
+        assert "/static/vendor/leaflet/leaflet.css" in urls
         assert "/static/m/sw.js" not in urls
 
     def test_every_precached_url_answers_for_a_logged_in_officer(
@@ -172,6 +186,66 @@ class TestTheSession:
         server_time = datetime.fromisoformat(body["server_time"])
         assert abs(server_time - utcnow()) < timedelta(minutes=1)
 
+    def test_it_says_the_officer_is_off_duty_before_going_on_duty_and_draws_no_tiles(
+        self, client: TestClient, world: World, session: Session
+    ) -> None:
+        web_login(client, session, world.officer)
+
+        body = client.get("/m/session").json()
+
+        assert body["complaints"] is True
+        assert body["duty"] == {
+            "status": "off_duty",
+            "status_label": "离岗",
+            "on_duty": False,
+            "complaint_id": None,
+        }
+        assert body["map"] == {"tile_url": "", "attribution": ""}
+
+    def test_it_gives_the_duty_status_the_server_holds(
+        self, client: TestClient, world: World, session: Session
+    ) -> None:
+        live.set_status(
+            session,
+            officer_id=world.officer.id,
+            status=DutyStatus.AVAILABLE,
+            actor_id=world.officer.id,
+        )
+        session.commit()
+        web_login(client, session, world.officer)
+
+        duty = client.get("/m/session").json()["duty"]
+
+        assert duty["status"] == "available"
+        assert duty["status_label"] == "在岗可派"
+        assert duty["on_duty"] is True
+
+    def test_it_names_the_configured_map_tiles(
+        self, client: TestClient, world: World, session: Session, settings: Settings
+    ) -> None:
+        settings.map_tile_url = "https://tiles.example.gov.cn/{z}/{x}/{y}.png"
+        settings.map_tile_attribution = "天地图"
+        web_login(client, session, world.officer)
+
+        body = client.get("/m/session").json()
+
+        assert body["map"] == {
+            "tile_url": "https://tiles.example.gov.cn/{z}/{x}/{y}.png",
+            "attribution": "天地图",
+        }
+
+    def test_a_login_that_may_not_handle_complaints_gets_no_duty_status(
+        self, client: TestClient, world: World, session: Session
+    ) -> None:
+        headers = factories.bearer(session, world.officer, scopes=[Permission.INSPECT])
+        session.commit()
+
+        body = client.get("/m/session", headers=headers).json()
+
+        assert body["officer_id"] == world.officer.id
+        assert body["complaints"] is False
+        assert body["duty"] is None
+
     def test_an_anonymous_request_is_sent_to_the_login_page(
         self, client: TestClient, world: World
     ) -> None:
@@ -212,6 +286,11 @@ class TestTheStrings:
         assert body["messages"]["Check in"] == "签到"
         assert body["messages"]["{n} items to upload"] == "待上传 {n} 项"
         assert body["messages"]["Everything uploaded"] == "已全部上传"
+        assert body["messages"]["Go on duty (available for dispatch)"] == "上岗（可派单）"
+        assert body["messages"]["Go off duty"] == "离岗"
+        assert body["messages"]["New job"] == "新派单"
+        assert body["messages"]["Awaiting verification"] == "待核查"
+        assert body["messages"]["Persuaded to leave"] == "劝离"
         zh = catalog("zh_CN")
         assert all(body["messages"][m] == zh[m] for m in MESSAGES)
 

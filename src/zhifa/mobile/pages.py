@@ -7,12 +7,14 @@ Routes:
   ``Cache-Control: no-cache``; its cache version is the digest of everything it precaches, so a
   changed file installs a new worker.
 - ``GET /m/manifest.webmanifest`` — the web app manifest (public).
-- ``GET /m/session`` — who is using the device, the CSRF token and the server time (JSON).
+- ``GET /m/session`` — who is using the device, the CSRF token and the server time (JSON); for an
+  officer who handles complaints also their duty status (the 上岗/离岗 toggle) and the map's tile
+  source (none by default: the job map draws on a plain background).
 - ``GET /m/i18n.json`` — every string the app shows, in the request's language (public: the
   strings are the same for everyone).
 
-Everything the app does with data goes through the JSON API of ``docs/field-api.md``; these routes
-only carry the app itself.
+Everything the app does with data goes through the JSON API of ``docs/field-api.md`` and, for the
+complaint jobs (派单), of ``docs/complaints-api.md``; these routes only carry the app itself.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from zhifa.config import Settings
 from zhifa.errors import PermissionDenied
 from zhifa.kit.clock import utcnow
 from zhifa.mobile.strings import MESSAGES
+from zhifa.models.dispatch import DutyStatus, OfficerLive
 from zhifa.models.org import District, Officer, Unit
 from zhifa.org.actor import Actor
 from zhifa.org.auth import CurrentActor, DbSession, OptionalActor
@@ -43,7 +47,11 @@ APP_DIR = STATIC_DIR / "m"
 SERVICE_WORKER = APP_DIR / "sw.js"
 SHELL_TEMPLATE = "mobile/shell.html"
 # What the service worker precaches besides the app's own folder (served cache-first offline).
-VENDORED = ("vendor/signature_pad/signature_pad.umd.min.js",)
+VENDORED = (
+    "vendor/signature_pad/signature_pad.umd.min.js",
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet/leaflet.css",
+)
 APP_PAGES = ("/m/", "/m/i18n.json", "/m/manifest.webmanifest")
 NO_CACHE = {"Cache-Control": "no-cache"}
 
@@ -126,9 +134,14 @@ def get_manifest(request: Request) -> Response:
 
 
 @router.get("/session")
-def get_session(session: DbSession, actor: Inspector) -> JSONResponse:
-    """Who is using the device: officer, unit, district, the CSRF token and the server time."""
-    return JSONResponse(session_info(session, actor), headers={"Cache-Control": "no-store"})
+def get_session(request: Request, session: DbSession, actor: Inspector) -> JSONResponse:
+    """Who is using the device: officer, unit, district, the CSRF token and the server time; the
+    duty status and the map's tiles for an officer who handles complaints."""
+    settings: Settings = request.app.state.settings
+    body = session_info(session, actor) | complaint_info(
+        session, actor, settings, request_locale(request)
+    )
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 def session_info(session: Session, actor: Actor) -> dict[str, Any]:
@@ -159,3 +172,25 @@ def get_strings(request: Request, actor: OptionalActor) -> JSONResponse:
     locale = request_locale(request)
     messages = {msgid: translate(locale, msgid) for msgid in MESSAGES}
     return JSONResponse({"locale": locale, "messages": messages}, headers=NO_CACHE)
+
+
+def complaint_info(
+    session: Session, actor: Actor, settings: Settings, locale: str
+) -> dict[str, Any]:
+    """What the complaint jobs need at start-up: whether the officer handles complaints, their
+    duty status as the server has it (off duty when never set) and the map's tile source."""
+    handles = actor.can(Permission.COMPLAINTS_HANDLE)
+    live = session.get(OfficerLive, actor.officer_id) if handles else None
+    status = DutyStatus(live.status) if live is not None else DutyStatus.OFF_DUTY
+    return {
+        "complaints": handles,
+        "duty": {
+            "status": str(status),
+            "status_label": translate(locale, status.label),
+            "on_duty": status != DutyStatus.OFF_DUTY,
+            "complaint_id": live.complaint_id if live is not None else None,
+        }
+        if handles
+        else None,
+        "map": {"tile_url": settings.map_tile_url, "attribution": settings.map_tile_attribution},
+    }

@@ -135,8 +135,24 @@ export function saveDraft(d) {
   return store.put("drafts", d);
 }
 
-// Where the device is: a high-accuracy fix, or null when it cannot be had.
-export function position({ timeout = 15000 } = {}) {
+// Hooks of the duty watch (duty.js): a one-off fix is asked for with the watch paused, because
+// some browsers answer no single high-accuracy request while a high-accuracy watch runs.
+const fixHooks = { pause: () => {}, resume: () => {} };
+export function onFix(hooks) {
+  Object.assign(fixHooks, hooks);
+}
+
+// Where the device is: a fresh high-accuracy fix, or null when it cannot be had.
+export async function position(options = {}) {
+  fixHooks.pause();
+  try {
+    return await oneFix(options);
+  } finally {
+    fixHooks.resume();
+  }
+}
+
+function oneFix({ timeout = 15000 } = {}) {
   return new Promise((resolve) => {
     if (!navigator.geolocation) { resolve(null); return; }
     navigator.geolocation.getCurrentPosition(

@@ -1,9 +1,15 @@
 // The officer app: start-up, the frame (header, upload badge, banners) and the screens' router.
+// The home screen has the duty toggle and two tabs: today's tasks and the complaint jobs (派单).
 import * as api from "./api.js";
 import * as outbox from "./outbox.js";
 import * as documents from "./documents.js";
-import { h, t, add, leaveScreen, loadStrings, put } from "./ui.js";
+import * as duty from "./duty.js";
+import * as jobs from "./jobs.js";
+import * as push from "./push.js";
+import { h, t, add, leaveScreen, loadStrings, onLeave, put } from "./ui.js";
 import { renderToday, renderTask } from "./tasks.js";
+import { renderJobs } from "./jobs.js";
+import { renderJob } from "./job.js";
 import { renderChecklist } from "./checklist.js";
 import { renderEvidence } from "./evidence.js";
 import { renderDocuments, renderDocument } from "./documents.js";
@@ -34,7 +40,9 @@ function drawFrame() {
       h("a", { class: "home", href: "#/" }, t("Field inspection")),
       frame.who,
       frame.badge),
-    frame.offline, frame.login, frame.screen,
+    frame.offline, frame.login,
+    h("div", { id: "alerts", class: "alerts", "aria-live": "assertive" }),
+    frame.screen,
     h("div", { id: "toast", class: "toast", role: "status", hidden: true }));
 }
 
@@ -64,6 +72,8 @@ function parseRoute() {
   if (parts[0] === "task" && parts[1]) {
     return { screen: parts[2] || "overview", taskId: Number(parts[1]), key: parts.slice(3).join("/") };
   }
+  if (parts[0] === "jobs") return { screen: "jobs" };
+  if (parts[0] === "job" && parts[1]) return { screen: "job", complaintId: Number(parts[1]) };
   return { screen: "today" };
 }
 
@@ -83,8 +93,11 @@ async function route() {
   put(frame.screen, screen);
   window.scrollTo(0, 0);
   try {
-    if (where.screen === "today") {
-      await renderToday(screen);
+    if (where.screen === "today" || where.screen === "jobs") {
+      const content = home(screen, where.screen);
+      await (where.screen === "jobs" ? renderJobs : renderToday)(content);
+    } else if (where.screen === "job") {
+      await renderJob(screen, where);
     } else {
       await (TASK_SCREENS[where.screen] || renderTask)(screen, where);
     }
@@ -95,6 +108,42 @@ async function route() {
       : t("Could not show this screen: {error}", { error: error.message || String(error) })));
   }
   showLogin();
+}
+
+function handlesComplaints() {
+  return Boolean(api.state.session && api.state.session.complaints);
+}
+
+// The home screen's top: the duty toggle and the tabs 今日任务 / 派单 (with the open jobs' count).
+function home(screen, active) {
+  const content = h("div", { class: "home-content" });
+  if (!handlesComplaints()) {
+    add(screen, content);
+    return content;
+  }
+  const view = duty.toggle();
+  onLeave(view.unsubscribe);
+  const count = h("span", { id: "jobs-count", class: "count" });
+  const drawCount = () => {
+    const n = jobs.counts();
+    count.textContent = n ? String(n) : "";
+    count.hidden = !n;
+  };
+  drawCount();
+  onLeave(jobs.subscribe(drawCount));
+  add(screen, view.el,
+    h("nav", { class: "tabs home-tabs" },
+      h("a", { href: "#/", class: active === "today" ? "tab active" : "tab", "data-tab": "today" }, t("Today's tasks")),
+      h("a", { href: "#/jobs", class: active === "jobs" ? "tab active" : "tab", "data-tab": "jobs" }, t("Jobs"), count)),
+    content);
+  return content;
+}
+
+function startComplaints() {
+  if (!handlesComplaints()) return;
+  duty.start(api.state.session);
+  push.start({ onAssignment: () => jobs.refresh(), onResync: () => jobs.refresh() });
+  jobs.start().catch((error) => console.warn("jobs", error));
 }
 
 async function sync() {
@@ -136,6 +185,7 @@ async function boot() {
   window.addEventListener("hashchange", route);
   await updateBadge();
   if (!api.state.needsLogin) outbox.start();
+  startComplaints();
   await route();
   sync();
   setInterval(sync, SYNC_EVERY_MS);

@@ -14,7 +14,7 @@ function kindOf(file, wanted) {
   return "photo";
 }
 
-async function thumbnail(file) {
+export async function thumbnail(file) {
   if (!file.type.startsWith("image/")) return null;
   try {
     const bitmap = await createImageBitmap(file);

@@ -7,6 +7,10 @@
 //   401                   -> stop and ask the officer to log in again; nothing is dropped
 //   409, 422 and other 4xx-> "needs attention": final for that UUID, shown next to the task
 //                            with the server's message; removed only when the officer confirms
+// An entry may name, in ``resolve``, body fields to fill when it is sent from the answers of
+// entries before it: {media_ids: [uuid, …]} becomes the ids the server gave those uploads (a
+// disposal lists the photos uploaded just before it). The filled body is kept, so a retry sends
+// exactly the same request.
 import * as store from "./store.js";
 
 const listeners = new Set();
@@ -38,9 +42,10 @@ function emit(entry) {
 }
 
 // Queues a request. ``body`` is JSON-able data or a Blob (sent as the raw request body).
-export async function enqueue({ uuid, method, url, body, kind, task_id, label, headers }) {
+export async function enqueue({ uuid, method, url, body, kind, task_id, label, headers, complaint_id, resolve }) {
   const entry = await store.appendOutbox({
     uuid, method, url, kind, task_id, label: label || "",
+    complaint_id: complaint_id ?? null, resolve: resolve || null,
     headers: headers || (body instanceof Blob
       ? { "Content-Type": body.type || "application/octet-stream" }
       : { "Content-Type": "application/json" }),
@@ -68,6 +73,10 @@ export async function counts() {
 
 export async function forTask(taskId) {
   return (await entries()).filter((e) => e.task_id === taskId);
+}
+
+export async function forComplaint(complaintId) {
+  return (await entries()).filter((e) => e.complaint_id === complaintId);
 }
 
 // Removes an entry the officer has seen (only entries that need attention or are done).
@@ -143,7 +152,26 @@ function backoff(attempts) {
   return Math.min(2000 * 2 ** Math.min(attempts, 10), MAX_BACKOFF_MS);
 }
 
+// Fills the fields named in ``entry.resolve`` from the answers of the entries they name (an
+// upload that was refused or is gone is left out: the server then says what is missing).
+async function resolved(entry) {
+  if (!entry.resolve || entry.body instanceof Blob) return;
+  const body = { ...entry.body };
+  for (const [field, uuids] of Object.entries(entry.resolve)) {
+    const ids = [];
+    for (const id of uuids) {
+      const source = await store.get("outbox", id);
+      if (source && source.state === "done" && source.response && source.response.id !== undefined) {
+        ids.push(source.response.id);
+      }
+    }
+    body[field] = ids;
+  }
+  await save(entry, { body, resolve: null });
+}
+
 async function send(entry, csrfRetried = false) {
+  await resolved(entry);
   const headers = { ...entry.headers, "X-CSRF-Token": csrf() || "" };
   const body = entry.body instanceof Blob ? entry.body : JSON.stringify(entry.body);
   let response;

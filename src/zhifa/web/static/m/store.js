@@ -1,11 +1,15 @@
 // IndexedDB of the officer app: what the device keeps so that it works without a network.
 //   meta     {key, value}           session, device id, strings, sequence counter, pending requests
 //   bundles  {id, bundle, saved_at} task bundles (GET /api/v1/tasks/{id}) as last seen
-//   drafts   {task_id, ...}         the officer's work on a task: answers, evidence, documents
+//   drafts   {task_id, ...}         the officer's work on a task: answers, evidence, documents;
+//                                   on a complaint job (task_id "complaint:<id>"): measure, note,
+//                                   photos
 //   outbox   {uuid, seq, ...}       requests waiting to be sent, in order (index "seq")
 //   blocks   {id, ...}              pre-numbered document serials allotted to this device
+//   positions {id (auto), ...}      GPS fixes taken on duty and not sent yet (telemetry, capped)
 const DB_NAME = "zhifa-m";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
+const STORES = ["meta", "bundles", "drafts", "outbox", "blocks", "positions"];
 let opening = null;
 
 function promised(request) {
@@ -19,14 +23,19 @@ export function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       const request = indexedDB.open(DB_NAME, DB_VERSION);
+      // Each version adds what the one before lacked; what the phone already keeps stays.
       request.onupgradeneeded = () => {
         const db = request.result;
-        db.createObjectStore("meta", { keyPath: "key" });
-        db.createObjectStore("bundles", { keyPath: "id" });
-        db.createObjectStore("drafts", { keyPath: "task_id" });
-        const outbox = db.createObjectStore("outbox", { keyPath: "uuid" });
-        outbox.createIndex("seq", "seq", { unique: true });
-        db.createObjectStore("blocks", { keyPath: "id" });
+        const missing = (name) => !db.objectStoreNames.contains(name);
+        if (missing("meta")) db.createObjectStore("meta", { keyPath: "key" });
+        if (missing("bundles")) db.createObjectStore("bundles", { keyPath: "id" });
+        if (missing("drafts")) db.createObjectStore("drafts", { keyPath: "task_id" });
+        if (missing("outbox")) {
+          const outbox = db.createObjectStore("outbox", { keyPath: "uuid" });
+          outbox.createIndex("seq", "seq", { unique: true });
+        }
+        if (missing("blocks")) db.createObjectStore("blocks", { keyPath: "id" });
+        if (missing("positions")) db.createObjectStore("positions", { keyPath: "id", autoIncrement: true });
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
@@ -89,10 +98,31 @@ export function outboxInOrder() {
   return tx(["outbox"], "readonly", (t) => promised(t.objectStore("outbox").index("seq").getAll()));
 }
 
+// Keeps a fix for sending; past ``limit`` kept fixes the oldest are dropped (telemetry: losing
+// some when the phone has been offline for long is acceptable, filling its storage is not).
+export function addPosition(fix, limit) {
+  return tx(["positions"], "readwrite", async (t) => {
+    const positions = t.objectStore("positions");
+    positions.add(fix);
+    const keys = await promised(positions.getAllKeys());
+    for (const key of keys.slice(0, Math.max(0, keys.length - limit))) positions.delete(key);
+  });
+}
+
+// The oldest ``count`` kept fixes, each with its key (``id``).
+export function positions(count) {
+  return tx(["positions"], "readonly", (t) => promised(t.objectStore("positions").getAll(null, count)));
+}
+
+export function removePositions(ids) {
+  return tx(["positions"], "readwrite", (t) => {
+    for (const id of ids) t.objectStore("positions").delete(id);
+  });
+}
+
 // Everything of the previous user, when another officer logs in on this device.
 export function clearAll() {
-  const stores = ["meta", "bundles", "drafts", "outbox", "blocks"];
-  return tx(stores, "readwrite", (t) => {
-    for (const name of stores) t.objectStore(name).clear();
+  return tx(STORES, "readwrite", (t) => {
+    for (const name of STORES) t.objectStore(name).clear();
   });
 }
