@@ -146,6 +146,8 @@ def _include_routers(app: FastAPI) -> None:
         health,
         account_endpoints,
         account_pages,
+        # /api/v1/officers/live before org's /api/v1/officers/{officer_id}.
+        dispatch_endpoints,
         org_endpoints,
         org_pages,
         catalog_endpoints,
@@ -164,7 +166,6 @@ def _include_routers(app: FastAPI) -> None:
         document_verify,
         mobile_pages,
         dispatch_pages,
-        dispatch_endpoints,
         complaint_endpoints,
         import_endpoints,
         handling_endpoints,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from zhifa.db import Database
-from zhifa.kit.events import BusEvent, broker, publish_after_commit
+from zhifa.kit.events import BusEvent, broker, pending_mark, publish_after_commit
 
 
 def collect(db: Database, work: str, district: str = "510184") -> list[BusEvent]:
@@ -78,3 +78,40 @@ def test_a_slow_subscriber_is_told_it_lagged() -> None:
     topics = asyncio.run(main())
     assert "lagged" in topics
     assert len(topics) <= 256
+
+
+def test_an_event_inside_a_released_savepoint_waits_for_the_real_commit(db: Database) -> None:
+    """SQLAlchemy fires its commit hooks when a SAVEPOINT is released; the bus must not."""
+    seen: list[list[BusEvent]] = []
+
+    async def main() -> list[BusEvent]:
+        got: list[BusEvent] = []
+        async with broker.subscribe(frozenset({"510184"})) as queue:
+
+            def work() -> None:
+                with db.sessionmaker() as session:
+                    factories.district(session, "510184")
+                    with session.begin_nested():
+                        publish_after_commit(session, "sla", {"n": 1}, district_code="510184")
+                    # Released, not committed: still pending, nothing delivered yet.
+                    assert pending_mark(session) == 1
+                    seen.append(list(_drain(queue)))
+                    session.commit()
+
+            await asyncio.to_thread(work)
+            try:
+                while True:
+                    got.append(await asyncio.wait_for(queue.get(), 0.3))
+            except TimeoutError:
+                return got
+
+    got = asyncio.run(main())
+    assert seen == [[]]
+    assert [(e.topic, e.data) for e in got] == [("sla", {"n": 1})]
+
+
+def _drain(queue: asyncio.Queue[BusEvent]) -> list[BusEvent]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

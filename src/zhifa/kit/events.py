@@ -124,8 +124,22 @@ def publish_after_commit(
     session.info.setdefault(PENDING_KEY, []).append(BusEvent(topic, district_code, data))
 
 
+def pending_mark(session: Session) -> int:
+    """How many announcements ``session`` holds now (see ``forget_after``)."""
+    return len(session.info.get(PENDING_KEY, []))
+
+
+def forget_after(session: Session, mark: int) -> None:
+    """Drop the announcements made after ``mark``: their savepoint was rolled back."""
+    pending: list[BusEvent] = session.info.get(PENDING_KEY, [])
+    del pending[mark:]
+
+
 @event.listens_for(Session, "before_commit")
 def _notify_other_processes(session: Session) -> None:
+    # SQLAlchemy fires the commit hooks when a SAVEPOINT is released too: wait for the real one.
+    if session.in_nested_transaction():
+        return
     pending: list[BusEvent] = session.info.get(PENDING_KEY, [])
     if not pending or session.get_bind().dialect.name != "postgresql":
         return
@@ -221,6 +235,8 @@ def start_listener(database_url: str) -> PgListener | None:
 
 @event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
+    if session.in_nested_transaction():  # a released SAVEPOINT, not the commit
+        return
     pending: list[BusEvent] = session.info.pop(PENDING_KEY, [])
     for item in pending:
         broker.publish(item)

@@ -20,6 +20,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from zhifa.db import Database
+from zhifa.kit import events
 from zhifa.kit.clock import utcnow
 from zhifa.ledger import store
 from zhifa.ledger.canonical import canonical_bytes
@@ -73,21 +74,24 @@ def record(
 @contextmanager
 def savepoint(session: Session, *, keep: bool = True) -> Iterator[None]:
     """Run the block in a SAVEPOINT whose events leave with it: on an exception (or when ``keep`` is
-    False, for a dry run) the block's rows are rolled back and its pending events forgotten, while
-    the rest of the transaction and its events stay."""
+    False, for a dry run) the block's rows are rolled back and its pending events (ledger entries
+    and bus announcements) forgotten, while the rest of the transaction and its events stay."""
     mark = len(store.pending_events(session))
+    bus_mark = events.pending_mark(session)
     nested = session.begin_nested()
     try:
         yield
     except BaseException:
         nested.rollback()
         store.forget_after(session, mark)
+        events.forget_after(session, bus_mark)
         raise
     if keep:
         nested.commit()
     else:
         nested.rollback()
         store.forget_after(session, mark)
+        events.forget_after(session, bus_mark)
 
 
 def record_detached(
