@@ -21,6 +21,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A request holds its connection from the first query to the commit, across the thread pool's
+# hand-offs (sync endpoints and dependencies run on AnyIO's 40 worker threads). With fewer
+# connections than threads, busy requests wait on each other's connections until the pool times
+# out; 20 + 30 overflow covers the 40 threads with room for the background jobs.
+POOL_SIZE = 20
+POOL_MAX_OVERFLOW = 30
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,11 +54,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        if parsed.database and parsed.database != ":memory:":
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", POOL_MAX_OVERFLOW)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_MAX_OVERFLOW)
     return create_engine(url, **kwargs)
 
 

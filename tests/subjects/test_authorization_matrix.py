@@ -139,6 +139,7 @@ ACCESS: dict[tuple[str, str], Call] = {
         per_subject=True,
     ),
     ("GET", "/command"): Call(COMMAND, 200, at("/command")),
+    ("GET", "/command/queue"): Call(COMMAND, 200, at("/command/queue")),
     ("GET", "/command/today"): Call(COMMAND, 200, at("/command/today")),
     ("GET", "/command/stream"): Call(COMMAND, 200, at("/command/stream")),
 }
@@ -149,7 +150,9 @@ def routes_of(app: FastAPI) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app.routes):
         module = getattr(getattr(route, "endpoint", None), "__module__", "")
-        if module.startswith(("zhifa.subjects", "zhifa.dispatch")):
+        # The dispatch API (positions, status, recommendations) has its own matrix in
+        # tests/dispatch/test_dispatch_endpoints.py; the command pages are here.
+        if module.startswith(("zhifa.subjects", "zhifa.dispatch.pages")):
             path = getattr(route, "path", "")
             found |= {(m, path) for m in getattr(route, "methods", set()) - {"HEAD"}}
     return found

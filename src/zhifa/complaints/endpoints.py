@@ -110,7 +110,10 @@ def create_complaint(
     """Enter a complaint taken by phone (热线受理); with ``client_uuid`` a retry gets the first
     answer. The answer lists possible duplicates."""
     if body.client_uuid is None:
-        return _hotline_entry(request, session, actor, body)
+        # Built here, not validated by FastAPI after the handler: that runs on another thread
+        # while the request's transaction (SQLite's write lock) is still open.
+        created = _hotline_entry(request, session, actor, body)
+        return JSONResponse(created.model_dump(mode="json"), status_code=201)
     reply = once(
         session,
         actor,
