@@ -30,8 +30,11 @@
       style: { color: "#0b5cad", weight: 2, dashArray: "6 4", fillOpacity: 0.03 },
       onEachFeature: function (f, layer) {
         var p = f.properties || {};
-        layer.bindTooltip([p.code, p.name, p.unit].filter(Boolean).join(" · "),
+        // Only the short code stays on the map (full names of neighbouring grids overlap at a
+        // district's zoom); the name and owning squad show on hover and in a popup on click.
+        layer.bindTooltip(p.code || p.name || "",
           { permanent: true, direction: "center", className: "cc-grid-label" });
+        layer.bindPopup([p.code, p.name, p.unit].filter(Boolean).join(" · "));
       }
     });
   }
