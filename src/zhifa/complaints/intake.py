@@ -125,12 +125,14 @@ def create_complaint(
         lat=checked.lat,
     )
     _apply_route(complaint, route)
+    # Looked up before the first write: on SQLite the write lock is held from the first INSERT to
+    # the commit, and this search is the longest read of an intake.
+    found = [] if route.transfer else duplicates.candidates(session, complaint, settings=env)
     if ref is not None:
         raced = _insert_once(session, complaint)
         if raced is not None:
             return IntakeResult(raced, duplicates.candidates(session, raced), False)
     _take_steps(session, complaint, checked.category, route, actor_id)
-    found = [] if route.transfer else duplicates.candidates(session, complaint, settings=env)
     return IntakeResult(complaint, found, True)
 
 
