@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, StreamingResponse
 
 from zhifa.complaints import handling, sla
+from zhifa.complaints import repository as repo
 from zhifa.complaints.device_stream import Follower, assignment_stream
 from zhifa.complaints.handling_schemas import (
     AnswerIn,
@@ -43,12 +43,10 @@ from zhifa.kit.clock import utcnow
 from zhifa.models.complaints import (
     Complaint,
     ComplaintCategory,
-    ComplaintMedia,
     ComplaintStatus,
     MediaRole,
     Priority,
 )
-from zhifa.models.org import Officer
 from zhifa.org.actor import Actor
 from zhifa.org.auth import CurrentActor, DbSession, get_db, require
 from zhifa.org.roles import Permission
@@ -302,7 +300,7 @@ def stream_my_complaints(
 ) -> StreamingResponse:
     """Server-sent events: your assignments as they are dispatched, changed or taken away."""
     follower = Follower(actor.officer_id, {c.id for c in handling.assignments(session, actor)})
-    names = category_names(session, actor.district_code)
+    names = repo.category_names(session, actor.district_code)
     db = get_db(request)
 
     def load(category_id: int) -> str:
@@ -323,30 +321,12 @@ def stream_my_complaints(
     )
 
 
-def category_names(session: Session, district_code: str) -> dict[int, str]:
-    rows = session.execute(
-        select(ComplaintCategory.id, ComplaintCategory.name).where(
-            ComplaintCategory.district_code == district_code
-        )
-    ).all()
-    return {r.id: r.name for r in rows}
-
-
 def assignment_reads(
     session: Session, rows: list[Complaint], officer_id: int, locale: str
 ) -> list[AssignmentRead]:
-    names = category_names(session, rows[0].district_code) if rows else {}
-    officer_ids = sorted({i for r in rows for i in r.officer_ids or []})
-    officers = {
-        o.id: o.name for o in session.scalars(select(Officer).where(Officer.id.in_(officer_ids)))
-    }
-    media: dict[int, list[ComplaintMedia]] = {}
-    for m in session.scalars(
-        select(ComplaintMedia)
-        .where(ComplaintMedia.complaint_id.in_([r.id for r in rows]))
-        .order_by(ComplaintMedia.id)
-    ):
-        media.setdefault(m.complaint_id, []).append(m)
+    names = repo.category_names(session, rows[0].district_code) if rows else {}
+    officers = repo.officer_names(session, (i for r in rows for i in r.officer_ids or []))
+    media = repo.media_of(session, (r.id for r in rows))
     now = utcnow()
     return [
         AssignmentRead(

@@ -26,6 +26,7 @@ from zhifa.models.complaints import (
     MediaRole,
     SlaState,
 )
+from zhifa.models.org import Officer
 from zhifa.org.actor import Actor
 from zhifa.org.scope import DataScope
 
@@ -252,3 +253,29 @@ def merged_into(session: Session, ids: Iterable[int]) -> list[Complaint]:
         Complaint.duplicate_of_id.in_(wanted), Complaint.status == str(ComplaintStatus.MERGED)
     )
     return list(session.scalars(stmt.order_by(Complaint.id)))
+
+
+def category_names(session: Session, district_code: str) -> dict[int, str]:
+    rows = session.execute(
+        select(ComplaintCategory.id, ComplaintCategory.name).where(
+            ComplaintCategory.district_code == district_code
+        )
+    ).all()
+    return {r.id: r.name for r in rows}
+
+
+def officer_names(session: Session, officer_ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(officer_ids))
+    return {o.id: o.name for o in session.scalars(select(Officer).where(Officer.id.in_(wanted)))}
+
+
+def media_of(session: Session, complaint_ids: Iterable[int]) -> dict[int, list[ComplaintMedia]]:
+    """Each complaint's photos in upload order."""
+    found: dict[int, list[ComplaintMedia]] = {}
+    for m in session.scalars(
+        select(ComplaintMedia)
+        .where(ComplaintMedia.complaint_id.in_(list(complaint_ids)))
+        .order_by(ComplaintMedia.id)
+    ):
+        found.setdefault(m.complaint_id, []).append(m)
+    return found

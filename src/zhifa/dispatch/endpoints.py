@@ -10,9 +10,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import select
 from starlette.responses import JSONResponse
 
+from zhifa.complaints import repository as complaints_repo
 from zhifa.config import Settings
 from zhifa.dispatch import live as live_service
 from zhifa.dispatch.recommend import Candidate, Recommendation, recommend
@@ -191,10 +191,7 @@ def get_officer_track(
 
 
 def complaint_in_scope(session: DbSession, actor: Actor, complaint_id: int) -> Complaint:
-    stmt = actor.scope.where_district(
-        select(Complaint).where(Complaint.id == complaint_id), Complaint.district_code
-    )
-    complaint = session.scalar(actor.scope.where_unit(stmt, Complaint.unit_id))
+    complaint = complaints_repo.complaint(session, actor, complaint_id)
     if complaint is None:
         raise NotFound(
             "The page or record does not exist, or is outside your data scope.",
