@@ -40,6 +40,8 @@ def _now() -> None:
     taken at import would drift from it over a long run."""
     global NOW
     NOW = utcnow().replace(microsecond=0)
+
+
 DISTRICT = DataScope(ScopeLevel.DISTRICT, frozenset({"510184"}))
 
 
